@@ -1,0 +1,365 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vigilproject/vigil/internal/image"
+	"github.com/vigilproject/vigil/internal/layerfs"
+	"github.com/vigilproject/vigil/internal/sbom"
+)
+
+// Options configure an inventory run.
+type Options struct {
+	// Catalogers to run, at most 63; All() gives the default list.
+	Catalogers []Cataloger
+	Limits     layerfs.Limits
+	// Cache, when not nil, keeps layer walks and image layer stacks.
+	Cache *Cache
+	// Base is the base image given by the user (--base-image); when nil the
+	// image's own annotations are used.
+	Base *UserBase
+	// ResolveBase fetches the diffIDs of an annotated base image that
+	// neither the image's source nor the cache knows. Nil means offline.
+	ResolveBase func(ctx context.Context, name string, digest sbom.Digest) ([]sbom.Digest, error)
+	// Progress, when not nil, is told of each layer as it is read.
+	Progress func(Progress)
+	// Parallel bounds the layers decompressed at once; 0 means GOMAXPROCS.
+	Parallel int
+	Logger   *slog.Logger
+}
+
+// UserBase is a base image named by the user.
+type UserBase struct {
+	Name    string
+	DiffIDs []sbom.Digest
+}
+
+// Progress reports one layer's walk.
+type Progress struct {
+	Layer, Layers int
+	DiffID        sbom.Digest
+	Cached        bool
+	Done          bool
+}
+
+const distroBit = uint64(1) << 63
+
+// Inventory walks the image once and returns its inventory.
+func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Inventory, error) {
+	if len(opt.Catalogers) > 63 {
+		return nil, errors.New("catalog: more than 63 catalogers")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	cs := opt.Catalogers
+	want := func(p string, mode fs.FileMode, size int64) uint64 {
+		var w uint64
+		if wantsDistro(p) {
+			w |= distroBit
+		}
+		for i, c := range cs {
+			if c.Wants(p, mode, size) {
+				w |= 1 << i
+			}
+		}
+		return w
+	}
+	budget := layerfs.NewBudget(opt.Limits)
+	inv := &sbom.Inventory{SchemaVersion: sbom.SchemaVersion, Source: im.Source}
+
+	var indexes []*layerfs.Index
+	if im.Dir != "" {
+		ix, err := layerfs.IndexDir(ctx, im.Dir, want, budget)
+		if err != nil {
+			return nil, err
+		}
+		indexes = []*layerfs.Index{ix}
+		inv.Layers = []sbom.Layer{{Index: 0}}
+	} else {
+		var err error
+		indexes, err = indexLayers(ctx, im, want, budget, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range im.Layers {
+			inv.Layers = append(inv.Layers, l.Layer)
+		}
+	}
+	for _, ix := range indexes {
+		inv.Warnings = append(inv.Warnings, ix.Warnings...)
+		if ix.Suppressed > 0 {
+			inv.Warnings = append(inv.Warnings, fmt.Sprintf("layer %d: %d more warnings not shown", ix.Layer, ix.Suppressed))
+		}
+	}
+
+	merged := layerfs.NewMerged()
+	runs := make([]catalogerRun, len(cs))
+	var distro *sbom.Distro
+	for li, ix := range indexes {
+		changed := merged.Apply(ix)
+		if changed&distroBit != 0 || li == 0 {
+			distro = DetectDistro(merged)
+		}
+		for i, c := range cs {
+			if changed&(1<<i) == 0 {
+				continue
+			}
+			var warns []string
+			in := Input{
+				FS:     merged,
+				Paths:  merged.Paths(1 << i),
+				Distro: distro,
+				Warn:   func(msg string) { warns = append(warns, msg) },
+			}
+			pkgs, err := c.Catalog(ctx, in)
+			// Only the view a cataloger saw last is the image's; warnings
+			// about files that later layers replaced are history.
+			runs[i].warnings = warns
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				// A broken database in a lower layer that a later layer
+				// replaces is history; only the final view's failure counts.
+				runs[i].failed = err
+				runs[i].observe(nil, li)
+				continue
+			}
+			runs[i].failed = nil
+			runs[i].observe(pkgs, li)
+		}
+	}
+	for i, r := range runs {
+		inv.Warnings = append(inv.Warnings, r.warnings...)
+		if r.failed != nil {
+			inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s: %v", cs[i].Name(), r.failed))
+		}
+	}
+	if distro != nil {
+		inv.Distro = distro
+		if distro.Unknown {
+			inv.Warnings = append(inv.Warnings, fmt.Sprintf("operating system %q: release could not be told (end of life or unknown)", distro.ID))
+		}
+	}
+
+	inv.BaseImage = decideBase(ctx, im, inv.Layers, opt, &inv.Warnings)
+	for i := range inv.Layers {
+		inv.Layers[i].Base = inv.BaseImage.Known() && i < inv.BaseImage.Layers
+	}
+	for _, r := range runs {
+		for _, p := range r.last {
+			p.Layer = sbom.LayerRef{Index: r.since[p.Key()]}
+			if p.Layer.Index < len(inv.Layers) {
+				p.Layer.DiffID = inv.Layers[p.Layer.Index].DiffID
+			}
+			p.InBase = inv.BaseImage.Known() && p.Layer.Index < inv.BaseImage.Layers
+			inv.Packages = append(inv.Packages, p)
+		}
+	}
+	inv.Packages = dedupe(inv.Packages)
+	if opt.Cache != nil && im.Source.ManifestDigest != "" {
+		var diffIDs []sbom.Digest
+		for _, l := range inv.Layers {
+			diffIDs = append(diffIDs, l.DiffID)
+		}
+		if err := opt.Cache.rememberImage(im.Source.ManifestDigest, im.Source.Reference, diffIDs); err != nil {
+			opt.Logger.Debug("cache: remembering image failed", "err", err)
+		}
+	}
+	return inv, nil
+}
+
+// catalogerRun follows one cataloger's results from layer to layer, to
+// find the layer that introduced each package.
+type catalogerRun struct {
+	last     []sbom.Package
+	since    map[string]int // package key → layer since which it is present
+	failed   error
+	warnings []string
+}
+
+func (r *catalogerRun) observe(pkgs []sbom.Package, layer int) {
+	next := make(map[string]int, len(pkgs))
+	for i := range pkgs {
+		k := pkgs[i].Key()
+		if l, ok := r.since[k]; ok {
+			next[k] = l
+		} else {
+			next[k] = layer
+		}
+	}
+	r.since, r.last = next, pkgs
+}
+
+// indexLayers walks every layer, in parallel, from the cache when it can.
+func indexLayers(ctx context.Context, im *image.Image, want layerfs.WantFunc, budget *layerfs.Budget, opt Options) ([]*layerfs.Index, error) {
+	key := catalogersKey(opt.Catalogers)
+	out := make([]*layerfs.Index, len(im.Layers))
+	g, ctx := errgroup.WithContext(ctx)
+	n := opt.Parallel
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	g.SetLimit(n)
+	for i, l := range im.Layers {
+		g.Go(func() error {
+			report := func(cached, done bool) {
+				if opt.Progress != nil {
+					opt.Progress(Progress{Layer: i, Layers: len(im.Layers), DiffID: l.DiffID, Cached: cached, Done: done})
+				}
+			}
+			if ix := opt.Cache.getLayer(l.DiffID, key); ix != nil {
+				ix.Layer = i
+				for _, f := range ix.Files {
+					f.Layer = i
+				}
+				out[i] = ix
+				report(true, true)
+				return nil
+			}
+			report(false, false)
+			ix, err := indexLayer(ctx, l, i, want, budget)
+			if err != nil {
+				return err
+			}
+			out[i] = ix
+			if err := opt.Cache.putLayer(l.DiffID, key, ix); err != nil {
+				opt.Logger.Debug("cache: storing layer failed", "diffID", l.DiffID, "err", err)
+			}
+			report(false, true)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func indexLayer(ctx context.Context, l image.Layer, i int, want layerfs.WantFunc, budget *layerfs.Budget) (*layerfs.Index, error) {
+	name := fmt.Sprintf("%d (%s)", i, l.DiffID)
+	open := func() (io.ReadCloser, error) {
+		rc, err := l.Open(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("layer %s: %w", name, err)
+		}
+		r, err := layerfs.Decompress(rc)
+		if err != nil {
+			return nil, fmt.Errorf("layer %s: %w", name, err)
+		}
+		return r, nil
+	}
+	r, err := open()
+	if err != nil {
+		return nil, err
+	}
+	ix, err := layerfs.IndexTar(ctx, r, i, name, want, budget)
+	r.Close()
+	var second *layerfs.NeedsSecondPass
+	if errors.As(err, &second) {
+		r, err := open()
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		if err := layerfs.ResolveLinks(ctx, r, ix, second, budget); err != nil {
+			return nil, fmt.Errorf("layer %s: %w", name, err)
+		}
+		return ix, nil
+	}
+	return ix, err
+}
+
+// decideBase finds how many bottom layers belong to the base image.
+func decideBase(ctx context.Context, im *image.Image, layers []sbom.Layer, opt Options, warnings *[]string) sbom.BaseImage {
+	prefix := func(base []sbom.Digest) int {
+		n := 0
+		for n < len(base) && n < len(layers) && base[n] == layers[n].DiffID {
+			n++
+		}
+		return n
+	}
+	if opt.Base != nil {
+		n := prefix(opt.Base.DiffIDs)
+		if n < len(opt.Base.DiffIDs) {
+			*warnings = append(*warnings, fmt.Sprintf("base image %s: only its first %d of %d layers are at the bottom of this image", opt.Base.Name, n, len(opt.Base.DiffIDs)))
+		}
+		return sbom.BaseImage{Source: sbom.BaseFromFlag, Name: opt.Base.Name, Layers: n}
+	}
+	if im.BaseDigest == "" && im.BaseName == "" {
+		return sbom.BaseImage{Source: sbom.BaseUnknown}
+	}
+	b := sbom.BaseImage{Source: sbom.BaseFromAnnotation, Name: im.BaseName, Digest: im.BaseDigest}
+	if im.BaseDigest != "" {
+		if ids, ok := opt.Cache.imageDiffIDs(im.BaseDigest); ok {
+			b.Layers = prefix(ids)
+			return b
+		}
+		if ids, err := im.BaseDiffIDs(ctx, im.BaseDigest); err == nil {
+			b.Layers = prefix(ids)
+			return b
+		}
+	}
+	if opt.ResolveBase != nil && im.BaseName != "" {
+		ids, err := opt.ResolveBase(ctx, im.BaseName, im.BaseDigest)
+		if err == nil {
+			b.Layers = prefix(ids)
+			return b
+		}
+		opt.Logger.Debug("base image could not be fetched", "name", im.BaseName, "err", err)
+	}
+	*warnings = append(*warnings, fmt.Sprintf("base image %s (%s) is named by the image's annotations but its layers are unknown: scan it once, or pass --base-image", im.BaseName, im.BaseDigest))
+	b.Source = sbom.BaseUnknown
+	return b
+}
+
+// dedupe merges packages found more than once (by several catalogers or in
+// several places), keeping the first and the union of locations.
+func dedupe(pkgs []sbom.Package) []sbom.Package {
+	sort.SliceStable(pkgs, func(i, j int) bool { return less(&pkgs[i], &pkgs[j]) })
+	out := pkgs[:0]
+	for _, p := range pkgs {
+		if n := len(out); n > 0 && out[n-1].Key() == p.Key() && out[n-1].PURL == p.PURL {
+			q := &out[n-1]
+			for _, l := range p.Locations {
+				if !slices.Contains(q.Locations, l) {
+					q.Locations = append(q.Locations, l)
+				}
+			}
+			if p.Layer.Index < q.Layer.Index {
+				q.Layer, q.InBase = p.Layer, p.InBase
+			}
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func less(a, b *sbom.Package) bool {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c < 0
+	}
+	if c := strings.Compare(string(a.Ecosystem), string(b.Ecosystem)); c != 0 {
+		return c < 0
+	}
+	if c := strings.Compare(a.Version, b.Version); c != 0 {
+		return c < 0
+	}
+	if c := strings.Compare(a.Arch, b.Arch); c != 0 {
+		return c < 0
+	}
+	return strings.Compare(a.PURL, b.PURL) < 0
+}
