@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log"
 	"net/http"
@@ -322,3 +323,61 @@ func decompressForTest(r io.Reader) (io.Reader, error) {
 }
 
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+// TestDocker25Archive reads the save format of Docker 25 and later: an OCI
+// layout plus the legacy manifest.json, layers named by digest.
+func TestDocker25Archive(t *testing.T) {
+	dir := t.TempDir()
+	img := testImage(t, "amd64")
+	lp, err := layout.Write(filepath.Join(dir, "layout"), empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendImage(img, layout.WithAnnotations(map[string]string{annotationRefName: "docker.io/library/app:1", AnnotationBaseName: "docker.io/library/debian:12"})); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := img.Manifest()
+	legacy := []map[string]any{{"Config": "blobs/sha256/" + m.Config.Digest.Hex, "RepoTags": []string{"app:1"}}}
+	var layers []string
+	for _, l := range m.Layers {
+		layers = append(layers, "blobs/sha256/"+l.Digest.Hex)
+	}
+	legacy[0]["Layers"] = layers
+	b, _ := json.Marshal(legacy)
+	os.WriteFile(filepath.Join(dir, "layout", "manifest.json"), b, 0o644)
+	tarPath := filepath.Join(dir, "docker25.tar")
+	tarDir(t, filepath.Join(dir, "layout"), tarPath)
+
+	for _, target := range []string{tarPath, "docker-archive:" + tarPath} {
+		im, err := Open(context.Background(), target, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.Source.Kind != KindDockerArchive || im.BaseName != "docker.io/library/debian:12" || im.Layers[0].Digest == "" {
+			t.Errorf("%s: kind %s, base %q, layer digest %q", target, im.Source.Kind, im.BaseName, im.Layers[0].Digest)
+		}
+		im.Close()
+	}
+}
+
+func TestMissingLayerBlob(t *testing.T) {
+	dir := t.TempDir()
+	img := testImage(t, "amd64")
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := img.Manifest()
+	os.Remove(filepath.Join(dir, "blobs", "sha256", m.Layers[1].Digest.Hex))
+	im, err := Open(context.Background(), "oci-dir:"+dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = im.Layers[1].Open(context.Background())
+	if err == nil || !strings.Contains(err.Error(), m.Layers[1].Digest.String()) {
+		t.Fatalf("err = %v, want one naming the missing blob", err)
+	}
+}
