@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,7 +17,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/vigilproject/vigil/internal/catalog"
@@ -164,6 +169,26 @@ func TestSharedImages(t *testing.T) {
 		}
 	})
 
+	t.Run("registry", func(t *testing.T) {
+		srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+		defer srv.Close()
+		host := strings.TrimPrefix(srv.URL, "http://")
+		ref, err := name.ParseReference(host + "/shared/debian-app:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(ref, layoutImage(t, filepath.Join(dir, "debian-app"))); err != nil {
+			t.Fatal(err)
+		}
+		inv := inventory(t, "registry:"+ref.String(), nil)
+		if diff := cmp.Diff(packageRows(app), packageRows(inv)); diff != "" {
+			t.Errorf("registry differs from oci-dir (-oci +registry):\n%s", diff)
+		}
+		if inv.Source.ManifestDigest != app.Source.ManifestDigest || len(inv.Source.RepoDigests) != 1 {
+			t.Errorf("source = %+v", inv.Source)
+		}
+	})
+
 	t.Run("dir", func(t *testing.T) {
 		root := filepath.Join(tmp, "rootfs")
 		unpack(t, filepath.Join(dir, "debian-app"), root)
@@ -189,6 +214,15 @@ func packageRows(inv *sbom.Inventory) []string {
 
 func writeDockerArchive(t *testing.T, layoutDir, dst string) {
 	t.Helper()
+	img := layoutImage(t, layoutDir)
+	tag, _ := name.NewTag("example.com/debian-app:1")
+	if err := tarball.WriteToFile(dst, tag, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func layoutImage(t *testing.T, layoutDir string) v1.Image {
+	t.Helper()
 	lp, err := layout.FromPath(layoutDir)
 	if err != nil {
 		t.Fatal(err)
@@ -205,10 +239,7 @@ func writeDockerArchive(t *testing.T, layoutDir, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, _ := name.NewTag("example.com/debian-app:1")
-	if err := tarball.WriteToFile(dst, tag, img); err != nil {
-		t.Fatal(err)
-	}
+	return img
 }
 
 // unpack extracts an image's layers into root the way a container runtime
