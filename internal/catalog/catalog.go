@@ -5,6 +5,7 @@ package catalog
 
 import (
 	"context"
+	"io"
 	"io/fs"
 
 	"github.com/vigilproject/vigil/internal/sbom"
@@ -31,6 +32,16 @@ type Cataloger interface {
 	Catalog(ctx context.Context, in Input) ([]sbom.Package, error)
 }
 
+// Extractor is implemented by catalogers whose files are too large to keep
+// whole (binaries, archives). The core streams each file the cataloger
+// wants through Extract once, while the layer is read, and keeps only the
+// bytes it returns, which Catalog later finds through Input.Extracted.
+// Extract may stop reading early; it must not retain r. An error is
+// reported as a warning naming the file.
+type Extractor interface {
+	Extract(ctx context.Context, path string, r io.Reader, size int64) ([]byte, error)
+}
+
 // Input is what a cataloger sees of an image.
 type Input struct {
 	// FS is the merged view of the image. It holds every file some cataloger
@@ -43,4 +54,7 @@ type Input struct {
 	// Warn reports a non-fatal problem; the message should name the file
 	// and, where it helps, the line.
 	Warn func(msg string)
+	// Extracted returns what this cataloger's Extract kept of the file at
+	// path; ok is false when nothing was kept. Only for Extractors.
+	Extracted func(path string) (data []byte, ok bool)
 }

@@ -76,12 +76,50 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 		}
 		return w
 	}
+	sel := &layerfs.Selector{Want: want}
+	type extractor struct {
+		bit int
+		e   Extractor
+	}
+	var extractors []extractor
+	for i, c := range cs {
+		if e, ok := c.(Extractor); ok {
+			extractors = append(extractors, extractor{i, e})
+			sel.ExtractMask |= 1 << i
+		}
+	}
+	if len(extractors) > 0 {
+		sel.Extract = func(ctx context.Context, name string, mask uint64, r io.Reader, size int64) ([]layerfs.Extract, error) {
+			var out []layerfs.Extract
+			var errs []error
+			for _, x := range extractors {
+				i, e := x.bit, x.e
+				if mask&(1<<i) == 0 {
+					continue
+				}
+				if len(out) > 0 || len(errs) > 0 {
+					// A second extractor of the same file: rare; the
+					// stream is spent, so it gets nothing.
+					errs = append(errs, fmt.Errorf("%s: file already taken by another extractor", cs[i].Name()))
+					continue
+				}
+				data, err := e.Extract(ctx, name, r, size)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", cs[i].Name(), err))
+				}
+				if data != nil {
+					out = append(out, layerfs.Extract{Consumer: i, Data: data})
+				}
+			}
+			return out, errors.Join(errs...)
+		}
+	}
 	budget := layerfs.NewBudget(opt.Limits)
 	inv := &sbom.Inventory{SchemaVersion: sbom.SchemaVersion, Source: im.Source}
 
 	var indexes []*layerfs.Index
 	if im.Dir != "" {
-		ix, err := layerfs.IndexDir(ctx, im.Dir, want, budget)
+		ix, err := layerfs.IndexDir(ctx, im.Dir, sel, budget)
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +127,7 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 		inv.Layers = []sbom.Layer{{Index: 0}}
 	} else {
 		var err error
-		indexes, err = indexLayers(ctx, im, want, budget, opt)
+		indexes, err = indexLayers(ctx, im, sel, budget, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -122,6 +160,13 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 				Paths:  merged.Paths(1 << i),
 				Distro: distro,
 				Warn:   func(msg string) { warns = append(warns, msg) },
+				Extracted: func(p string) ([]byte, bool) {
+					f, err := merged.Entry(p)
+					if err != nil {
+						return nil, false
+					}
+					return f.Extracted(i)
+				},
 			}
 			pkgs, err := c.Catalog(ctx, in)
 			// Only the view a cataloger saw last is the image's; warnings
@@ -204,7 +249,7 @@ func (r *catalogerRun) observe(pkgs []sbom.Package, layer int) {
 }
 
 // indexLayers walks every layer, in parallel, from the cache when it can.
-func indexLayers(ctx context.Context, im *image.Image, want layerfs.WantFunc, budget *layerfs.Budget, opt Options) ([]*layerfs.Index, error) {
+func indexLayers(ctx context.Context, im *image.Image, sel *layerfs.Selector, budget *layerfs.Budget, opt Options) ([]*layerfs.Index, error) {
 	key := catalogersKey(opt.Catalogers)
 	out := make([]*layerfs.Index, len(im.Layers))
 	g, ctx := errgroup.WithContext(ctx)
@@ -230,7 +275,7 @@ func indexLayers(ctx context.Context, im *image.Image, want layerfs.WantFunc, bu
 				return nil
 			}
 			report(false, false)
-			ix, err := indexLayer(ctx, l, i, want, budget)
+			ix, err := indexLayer(ctx, l, i, sel, budget)
 			if err != nil {
 				return err
 			}
@@ -248,7 +293,7 @@ func indexLayers(ctx context.Context, im *image.Image, want layerfs.WantFunc, bu
 	return out, nil
 }
 
-func indexLayer(ctx context.Context, l image.Layer, i int, want layerfs.WantFunc, budget *layerfs.Budget) (*layerfs.Index, error) {
+func indexLayer(ctx context.Context, l image.Layer, i int, sel *layerfs.Selector, budget *layerfs.Budget) (*layerfs.Index, error) {
 	name := fmt.Sprintf("%d (%s)", i, l.DiffID)
 	open := func() (io.ReadCloser, error) {
 		rc, err := l.Open(ctx)
@@ -265,7 +310,7 @@ func indexLayer(ctx context.Context, l image.Layer, i int, want layerfs.WantFunc
 	if err != nil {
 		return nil, err
 	}
-	ix, err := layerfs.IndexTar(ctx, r, i, name, want, budget)
+	ix, err := layerfs.IndexTar(ctx, r, i, name, sel, budget)
 	r.Close()
 	var second *layerfs.NeedsSecondPass
 	if errors.As(err, &second) {
@@ -274,7 +319,7 @@ func indexLayer(ctx context.Context, l image.Layer, i int, want layerfs.WantFunc
 			return nil, err
 		}
 		defer r.Close()
-		if err := layerfs.ResolveLinks(ctx, r, ix, second, budget); err != nil {
+		if err := layerfs.ResolveLinks(ctx, r, ix, second, sel, budget); err != nil {
 			return nil, fmt.Errorf("layer %s: %w", name, err)
 		}
 		return ix, nil

@@ -6,6 +6,7 @@ package layerfs
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,28 @@ import (
 // zero means nobody. It is called for regular files, hard links and
 // symlinks with a clean relative path ("etc/os-release").
 type WantFunc func(name string, mode fs.FileMode, size int64) uint64
+
+// ExtractFunc reads a wanted file as it streams past, once, and returns
+// what to keep of it for each consumer in mask. It is for files too large
+// to keep whole (binaries, archives): it may stop reading early. An error
+// is a warning about that file, unless the stream itself failed.
+type ExtractFunc func(ctx context.Context, name string, mask uint64, r io.Reader, size int64) ([]Extract, error)
+
+// Extract is what one consumer kept of a file.
+type Extract struct {
+	Consumer int // bit index of the consumer
+	Data     []byte
+}
+
+// Selector decides what is kept of each file of a layer.
+type Selector struct {
+	Want WantFunc
+	// Extract, when set, receives the files wanted by a consumer in
+	// ExtractMask as a stream instead of having them kept whole; the
+	// contents are still kept when a consumer outside the mask wants them.
+	Extract     ExtractFunc
+	ExtractMask uint64
+}
 
 // Limits bound the work done on one image, so that hostile layers cannot
 // exhaust memory or time. A zero field takes its default.
@@ -83,9 +106,24 @@ type File struct {
 	Mode  fs.FileMode
 	Size  int64
 	Link  string // symlink target, as written in the layer
-	Data  []byte // contents, only for wanted regular files
-	Want  uint64 // which consumers wanted it
-	Layer int    // index of the layer that last wrote it
+	Data  []byte // contents, for regular files wanted whole
+	// Extracts hold what extracting consumers kept of the file.
+	Extracts []Extract
+	Want     uint64 // which consumers wanted it
+	Layer    int    // index of the layer that last wrote it
+}
+
+// Kept reports whether anything of a regular file was kept.
+func (f *File) Kept() bool { return f.Data != nil || f.Extracts != nil }
+
+// Extracted returns what the consumer with bit index i kept of the file.
+func (f *File) Extracted(i int) ([]byte, bool) {
+	for _, e := range f.Extracts {
+		if e.Consumer == i {
+			return e.Data, true
+		}
+	}
+	return nil, false
 }
 
 // Index is what one pass over a layer produced.
@@ -181,8 +219,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // IndexTar streams one uncompressed layer tar once and returns its index.
 // name identifies the layer in errors and warnings.
-func IndexTar(ctx context.Context, r io.Reader, layer int, name string, want WantFunc, b *Budget) (*Index, error) {
-	ix, pending, err := indexTar(ctx, r, layer, name, want, b)
+func IndexTar(ctx context.Context, r io.Reader, layer int, name string, sel *Selector, b *Budget) (*Index, error) {
+	ix, pending, err := indexTar(ctx, r, layer, name, sel, b)
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +244,9 @@ func (e *NeedsSecondPass) Error() string {
 	return fmt.Sprintf("%d hard link targets need a second pass", len(e.Links))
 }
 
-func indexTar(ctx context.Context, r io.Reader, layer int, name string, want WantFunc, b *Budget) (*Index, map[string][]string, error) {
+func indexTar(ctx context.Context, r io.Reader, layer int, name string, sel *Selector, b *Budget) (*Index, map[string][]string, error) {
 	lim := b.lim
+	want := sel.Want
 	cr := &countingReader{r: r, b: b}
 	tr := tar.NewReader(cr)
 	ix := &Index{Layer: layer, Files: make(map[string]*File)}
@@ -274,8 +313,8 @@ func indexTar(ctx context.Context, r io.Reader, layer int, name string, want Wan
 				ix.warn(lim.MaxWarnings, "layer %s: hard link %q to %q leaves the root: skipped", name, p, hdr.Linkname)
 				continue
 			}
-			if t, ok := ix.Files[target]; ok && t.Mode.IsRegular() && t.Data != nil {
-				ix.Files[p] = &File{Path: p, Mode: t.Mode, Size: t.Size, Data: t.Data, Want: w, Layer: layer}
+			if t, ok := ix.Files[target]; ok && t.Mode.IsRegular() && t.Kept() {
+				ix.Files[p] = &File{Path: p, Mode: t.Mode, Size: t.Size, Data: t.Data, Extracts: t.Extracts, Want: w, Layer: layer}
 				continue
 			}
 			if pending == nil {
@@ -300,18 +339,17 @@ func indexTar(ctx context.Context, r io.Reader, layer int, name string, want Wan
 			}
 			continue
 		}
-		if hdr.Size > lim.MaxFileSize {
-			ix.warn(lim.MaxWarnings, "layer %s: %s is %d bytes, over the %d-byte limit for files read into memory: skipped", name, p, hdr.Size, lim.MaxFileSize)
-			continue
-		}
-		data := make([]byte, hdr.Size)
-		if _, err := io.ReadFull(tr, data); err != nil {
+		f, err := keep(ctx, sel, lim, ix, name, p, mode, w, tr, hdr.Size)
+		if err != nil {
 			if cr.tooBig {
 				return nil, nil, fmt.Errorf("layer %s: %w", name, err)
 			}
 			return nil, nil, fmt.Errorf("layer %s: reading %s: %w", name, p, err)
 		}
-		ix.Files[p] = &File{Path: p, Mode: mode, Size: hdr.Size, Data: data, Want: w, Layer: layer}
+		if f != nil {
+			f.Layer = layer
+			ix.Files[p] = f
+		}
 	}
 	// Drain what follows the end-of-archive marker so the decompressor sees
 	// its trailer; a bad gzip checksum is then reported, not ignored.
@@ -322,9 +360,68 @@ func indexTar(ctx context.Context, r io.Reader, layer int, name string, want Wan
 	return ix, pending, nil
 }
 
+// streamErr remembers a failure of the stream itself, so that an
+// extractor's complaint about a file is told apart from a broken layer.
+type streamErr struct {
+	r   io.Reader
+	err error
+}
+
+func (s *streamErr) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+// keep reads what the consumers in w want of a regular file of the given
+// size from r: the whole contents, extracts, or both. It returns nil when
+// nothing is kept; an error only when the stream failed.
+func keep(ctx context.Context, sel *Selector, lim Limits, ix *Index, layerName, p string, mode fs.FileMode, w uint64, r io.Reader, size int64) (*File, error) {
+	ex := w & sel.ExtractMask
+	if sel.Extract == nil {
+		ex = 0
+	}
+	whole := w&^ex != 0
+	if whole && size > lim.MaxFileSize {
+		ix.warn(lim.MaxWarnings, "layer %s: %s is %d bytes, over the %d-byte limit for files read into memory: skipped", layerName, p, size, lim.MaxFileSize)
+		whole = false
+		if ex == 0 {
+			return nil, nil
+		}
+	}
+	f := &File{Path: p, Mode: mode, Size: size, Want: w}
+	src := &streamErr{r: io.LimitReader(r, size)}
+	if whole {
+		f.Data = make([]byte, size)
+		if _, err := io.ReadFull(src, f.Data); err != nil {
+			return nil, err
+		}
+	}
+	if ex != 0 {
+		var in io.Reader = src
+		if whole {
+			in = bytes.NewReader(f.Data)
+		}
+		extracts, err := sel.Extract(ctx, p, ex, in, size)
+		if src.err != nil {
+			return nil, src.err
+		}
+		if err != nil {
+			ix.warn(lim.MaxWarnings, "layer %s: %s: %v", layerName, p, err)
+		}
+		f.Extracts = extracts
+		if f.Extracts == nil {
+			f.Extracts = []Extract{}
+		}
+	}
+	return f, nil
+}
+
 // ResolveLinks reads the layer again and fills in the hard links that
 // IndexTar could not, then finishes the index.
-func ResolveLinks(ctx context.Context, r io.Reader, ix *Index, need *NeedsSecondPass, b *Budget) error {
+func ResolveLinks(ctx context.Context, r io.Reader, ix *Index, need *NeedsSecondPass, sel *Selector, b *Budget) error {
 	lim := b.lim
 	tr := tar.NewReader(r)
 	for len(need.Links) > 0 {
@@ -347,20 +444,23 @@ func ResolveLinks(ctx context.Context, r io.Reader, ix *Index, need *NeedsSecond
 			continue
 		}
 		delete(need.Links, p)
-		if hdr.Size > lim.MaxFileSize {
-			ix.warn(lim.MaxWarnings, "hard links %v point at %s, over the %d-byte limit: skipped", links, p, lim.MaxFileSize)
-			for _, l := range links {
-				delete(ix.Files, l)
+		var mask uint64
+		for _, l := range links {
+			if f, ok := ix.Files[l]; ok {
+				mask |= f.Want
 			}
-			continue
 		}
-		data := make([]byte, hdr.Size)
-		if _, err := io.ReadFull(tr, data); err != nil {
+		f, err := keep(ctx, sel, lim, ix, "second pass", p, fs.FileMode(hdr.Mode).Perm(), mask, tr, hdr.Size)
+		if err != nil {
 			return fmt.Errorf("second pass: reading %s: %w", p, err)
 		}
 		for _, l := range links {
-			if f, ok := ix.Files[l]; ok {
-				f.Data, f.Size = data, hdr.Size
+			if f == nil {
+				delete(ix.Files, l)
+				continue
+			}
+			if lf, ok := ix.Files[l]; ok {
+				lf.Data, lf.Extracts, lf.Size, lf.Mode = f.Data, f.Extracts, f.Size, f.Mode
 			}
 		}
 	}

@@ -65,10 +65,10 @@ func merge(t testing.TB, layers ...[]byte) (*Merged, []*Index) {
 	b := NewBudget(Limits{})
 	var ixs []*Index
 	for i, l := range layers {
-		ix, err := IndexTar(context.Background(), bytes.NewReader(l), i, "test", wantAll, b)
+		ix, err := IndexTar(context.Background(), bytes.NewReader(l), i, "test", &Selector{Want: wantAll}, b)
 		var second *NeedsSecondPass
 		if errors.As(err, &second) {
-			err = ResolveLinks(context.Background(), bytes.NewReader(l), ix, second, b)
+			err = ResolveLinks(context.Background(), bytes.NewReader(l), ix, second, &Selector{Want: wantAll}, b)
 		}
 		if err != nil {
 			t.Fatalf("layer %d: %v", i, err)
@@ -201,12 +201,12 @@ func TestHardLinkSecondPass(t *testing.T) {
 		return 0
 	}
 	b := NewBudget(Limits{})
-	ix, err := IndexTar(context.Background(), bytes.NewReader(l), 0, "l", want, b)
+	ix, err := IndexTar(context.Background(), bytes.NewReader(l), 0, "l", &Selector{Want: want}, b)
 	var second *NeedsSecondPass
 	if !errors.As(err, &second) {
 		t.Fatalf("IndexTar = %v, want NeedsSecondPass", err)
 	}
-	if err := ResolveLinks(context.Background(), bytes.NewReader(l), ix, second, b); err != nil {
+	if err := ResolveLinks(context.Background(), bytes.NewReader(l), ix, second, &Selector{Want: wantAll}, b); err != nil {
 		t.Fatal(err)
 	}
 	m := NewMerged()
@@ -273,7 +273,7 @@ func indexBlob(blob []byte, lim Limits) (*Index, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	return IndexTar(context.Background(), rc, 0, "bad", wantAll, NewBudget(lim))
+	return IndexTar(context.Background(), rc, 0, "bad", &Selector{Want: wantAll}, NewBudget(lim))
 }
 
 func TestBadInput(t *testing.T) {
@@ -361,6 +361,19 @@ func FuzzIndexTar(f *testing.F) {
 	f.Add(mkTar(f, file("etc/os-release", "ID=x"), symlink("a", "b"), hardlink("c", "etc/os-release")))
 	f.Add(mkTar(f, file("x/.wh..wh..opq", ""), file("x/.wh.y", ""), file("../z", "")))
 	f.Add(gz(f, mkTar(f, file("a", "b"))))
+	// Consumer 1 wants files whole, consumer 2 extracts their first bytes.
+	fuzzSel := &Selector{
+		Want:        func(string, fs.FileMode, int64) uint64 { return 3 },
+		ExtractMask: 2,
+		Extract: func(ctx context.Context, name string, mask uint64, r io.Reader, size int64) ([]Extract, error) {
+			b := make([]byte, 8)
+			n, err := io.ReadFull(r, b)
+			if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+				return nil, err
+			}
+			return []Extract{{Consumer: 1, Data: b[:n]}}, nil
+		},
+	}
 	f.Fuzz(func(t *testing.T, blob []byte) {
 		rc, err := Decompress(io.NopCloser(bytes.NewReader(blob)))
 		if err != nil {
@@ -368,11 +381,11 @@ func FuzzIndexTar(f *testing.F) {
 		}
 		defer rc.Close()
 		b := NewBudget(Limits{MaxBytes: 1 << 20, MaxEntries: 10000, MaxFileSize: 1 << 16})
-		ix, err := IndexTar(context.Background(), rc, 0, "fuzz", wantAll, b)
+		ix, err := IndexTar(context.Background(), rc, 0, "fuzz", fuzzSel, b)
 		var second *NeedsSecondPass
 		if errors.As(err, &second) {
 			rc2, _ := Decompress(io.NopCloser(bytes.NewReader(blob)))
-			err = ResolveLinks(context.Background(), rc2, ix, second, b)
+			err = ResolveLinks(context.Background(), rc2, ix, second, fuzzSel, b)
 		}
 		if err != nil {
 			return
@@ -385,4 +398,59 @@ func FuzzIndexTar(f *testing.F) {
 			fs.ReadFile(m, p)
 		}
 	})
+}
+
+// TestExtract streams wanted files through an extractor and keeps only its
+// result, unless another consumer wants the whole file too.
+func TestExtract(t *testing.T) {
+	big := strings.Repeat("z", 100000)
+	l := mkTar(t,
+		file("bin/app", "MAGIC"+big),
+		file("bin/both", "MAGIC-both"),
+		file("bin/broken", "nope"),
+		hardlink("bin/app-link", "bin/app"),
+	)
+	sel := &Selector{
+		Want: func(p string, _ fs.FileMode, _ int64) uint64 {
+			if p == "bin/both" {
+				return 3
+			}
+			return 2
+		},
+		ExtractMask: 2,
+		Extract: func(ctx context.Context, name string, mask uint64, r io.Reader, size int64) ([]Extract, error) {
+			head := make([]byte, 5)
+			if _, err := io.ReadFull(r, head); err != nil || string(head) != "MAGIC" {
+				return nil, fmt.Errorf("no magic")
+			}
+			return []Extract{{Consumer: 1, Data: []byte(fmt.Sprintf("%s:%d", name, size))}}, nil
+		},
+	}
+	ix, err := IndexTar(context.Background(), bytes.NewReader(l), 0, "x", sel, NewBudget(Limits{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMerged()
+	m.Apply(ix)
+	for _, tc := range []struct {
+		path, extract string
+		whole         bool
+	}{
+		{"bin/app", "bin/app:100005", false},
+		{"bin/app-link", "bin/app:100005", false},
+		{"bin/both", "bin/both:10", true},
+		{"bin/broken", "", false},
+	} {
+		f, err := m.Entry(tc.path)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		got, _ := f.Extracted(1)
+		if string(got) != tc.extract || (f.Data != nil) != tc.whole {
+			t.Errorf("%s: extract %q whole %v, want %q %v", tc.path, got, f.Data != nil, tc.extract, tc.whole)
+		}
+	}
+	if len(ix.Warnings) != 1 || !strings.Contains(ix.Warnings[0], "bin/broken: no magic") {
+		t.Errorf("warnings = %q", ix.Warnings)
+	}
 }

@@ -161,6 +161,20 @@ func (m *Merged) Paths(mask uint64) []string {
 	return out
 }
 
+// Entry returns the entry p names after following symlinks: a file whose
+// contents or extracts were kept.
+func (m *Merged) Entry(p string) (*File, error) {
+	r, err := m.resolve(p, 0)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := m.files[r]
+	if !ok || !f.Kept() {
+		return nil, fs.ErrNotExist
+	}
+	return f, nil
+}
+
 // File returns the regular file at p after following symlinks, or an error
 // wrapping fs.ErrNotExist or ErrLoop.
 func (m *Merged) File(p string) (*File, error) {

@@ -58,8 +58,9 @@ func (s *stack) Close() error { return s.close() }
 
 // IndexDir indexes an unpacked root filesystem as if it were one layer.
 // Symlinks are recorded, never followed, so the walk cannot leave root.
-func IndexDir(ctx context.Context, root string, want WantFunc, b *Budget) (*Index, error) {
+func IndexDir(ctx context.Context, root string, sel *Selector, b *Budget) (*Index, error) {
 	lim := b.lim
+	want := sel.Want
 	ix := &Index{Layer: 0, Files: make(map[string]*File)}
 	err := filepath.WalkDir(root, func(full string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -116,20 +117,25 @@ func IndexDir(ctx context.Context, root string, want WantFunc, b *Budget) (*Inde
 		if w == 0 {
 			return nil
 		}
-		if info.Size() > lim.MaxFileSize {
-			ix.warn(lim.MaxWarnings, "dir %s: %s is %d bytes, over the %d-byte limit for files read into memory: skipped", root, p, info.Size(), lim.MaxFileSize)
-			return nil
-		}
-		data, err := readBounded(full, lim.MaxFileSize)
+		f, err := os.Open(full)
 		if err != nil {
 			ix.warn(lim.MaxWarnings, "dir %s: %v: skipped", root, err)
 			return nil
 		}
-		if b.bytes.Add(int64(len(data))) > lim.MaxBytes {
+		defer f.Close()
+		kept, err := keep(ctx, sel, lim, ix, "dir "+root, p, mode, w, f, info.Size())
+		if err != nil {
+			ix.warn(lim.MaxWarnings, "dir %s: reading %s: %v: skipped", root, p, err)
+			return nil
+		}
+		if kept == nil {
+			return nil
+		}
+		if b.bytes.Add(info.Size()) > lim.MaxBytes {
 			return fmt.Errorf("dir %s: more than %d bytes read: %w", root, lim.MaxBytes, ErrLimit)
 		}
-		ix.Bytes += int64(len(data))
-		ix.Files[p] = &File{Path: p, Mode: mode, Size: int64(len(data)), Data: data, Want: w}
+		ix.Bytes += info.Size()
+		ix.Files[p] = kept
 		return nil
 	})
 	if err != nil {
@@ -137,20 +143,4 @@ func IndexDir(ctx context.Context, root string, want WantFunc, b *Budget) (*Inde
 	}
 	finish(ix)
 	return ix, nil
-}
-
-func readBounded(name string, max int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s grew past the %d-byte limit while read", name, max)
-	}
-	return data, nil
 }
