@@ -214,6 +214,7 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 		}
 	}
 	inv.Packages = dedupe(inv.Packages)
+	linkOwners(inv.Packages)
 	if opt.Cache != nil && im.Source.ManifestDigest != "" {
 		var diffIDs []sbom.Digest
 		for _, l := range inv.Layers {
@@ -368,6 +369,35 @@ func decideBase(ctx context.Context, im *image.Image, layers []sbom.Layer, opt O
 	*warnings = append(*warnings, fmt.Sprintf("base image %s (%s) is named by the image's annotations but its layers are unknown: scan it once, or pass --base-image", im.BaseName, im.BaseDigest))
 	b.Source = sbom.BaseUnknown
 	return b
+}
+
+// linkOwners marks application packages that an OS package installed (a
+// Python distribution from python3-requests, a jar from a *-java package):
+// they are covered by the OS package's own advisories.
+func linkOwners(pkgs []sbom.Package) {
+	owner := map[string]string{}
+	for i := range pkgs {
+		if pkgs[i].Ecosystem.IsOS() {
+			for _, f := range pkgs[i].Files {
+				owner[f] = pkgs[i].PURL
+			}
+		}
+	}
+	if len(owner) == 0 {
+		return
+	}
+	for i := range pkgs {
+		p := &pkgs[i]
+		if p.Ecosystem.IsOS() {
+			continue
+		}
+		for _, l := range p.Locations {
+			if o, ok := owner[l]; ok {
+				p.OwnedBy = o
+				break
+			}
+		}
+	}
 }
 
 // dedupe merges packages found more than once (by several catalogers or in

@@ -141,10 +141,55 @@ type Package struct {
 	// InBase is true when Layer belongs to the base image. It is meaningful
 	// only when the inventory's BaseImage is known.
 	InBase bool `json:"inBase,omitempty"`
+	// Dev is true for development-only dependencies (from lockfiles).
+	Dev bool `json:"dev,omitempty"`
+	// OwnedBy is the PURL of the OS package whose files include this
+	// package's location (e.g. a Python distribution installed by dpkg).
+	// Such a package is covered by its OS package's advisories.
+	OwnedBy string `json:"ownedBy,omitempty"`
 
-	Dpkg *DpkgMetadata `json:"dpkg,omitempty"`
-	APK  *APKMetadata  `json:"apk,omitempty"`
-	RPM  *RPMMetadata  `json:"rpm,omitempty"`
+	Dpkg   *DpkgMetadata   `json:"dpkg,omitempty"`
+	APK    *APKMetadata    `json:"apk,omitempty"`
+	RPM    *RPMMetadata    `json:"rpm,omitempty"`
+	Go     *GoMetadata     `json:"go,omitempty"`
+	Java   *JavaMetadata   `json:"java,omitempty"`
+	Binary *BinaryMetadata `json:"binary,omitempty"`
+}
+
+// GoMetadata is what a Go binary's build information says about a module.
+type GoMetadata struct {
+	// Main is true for the binary's main module.
+	Main bool `json:"main,omitempty"`
+	// GoVersion is the toolchain that built the binary ("go1.22.5").
+	GoVersion string `json:"goVersion,omitempty"`
+	// Replace is the module that replaced this one, "path@version" or a
+	// local directory.
+	Replace string `json:"replace,omitempty"`
+	// Sum is the go.sum hash of the module, when recorded.
+	Sum string `json:"sum,omitempty"`
+	// Settings are the build settings of the main module (GOOS, GOARCH,
+	// -trimpath, vcs.revision …).
+	Settings map[string]string `json:"settings,omitempty"`
+}
+
+// JavaMetadata describes a Java archive.
+type JavaMetadata struct {
+	GroupID    string `json:"groupId,omitempty"`
+	ArtifactID string `json:"artifactId,omitempty"`
+	// VirtualPath locates an archive nested in others:
+	// "/app/app.jar:BOOT-INF/lib/x.jar".
+	VirtualPath string `json:"virtualPath,omitempty"`
+	// From says where the coordinates came from: "pom.properties",
+	// "MANIFEST.MF" or "filename".
+	From string `json:"from,omitempty"`
+	SHA1 string `json:"sha1,omitempty"`
+}
+
+// BinaryMetadata says how a component without a package manager was found.
+type BinaryMetadata struct {
+	// Evidence is the file, and the string or version file, that showed the
+	// version: "/usr/local/bin/node: node.js/v20.11.1".
+	Evidence string `json:"evidence"`
 }
 
 // Key identifies a package within one inventory: the same ecosystem, name,
