@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -90,28 +91,13 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 	}
 	if len(extractors) > 0 {
 		sel.Extract = func(ctx context.Context, name string, mask uint64, r io.Reader, size int64) ([]layerfs.Extract, error) {
-			var out []layerfs.Extract
-			var errs []error
+			var fns []extractFn
 			for _, x := range extractors {
-				i, e := x.bit, x.e
-				if mask&(1<<i) == 0 {
-					continue
-				}
-				if len(out) > 0 || len(errs) > 0 {
-					// A second extractor of the same file: rare; the
-					// stream is spent, so it gets nothing.
-					errs = append(errs, fmt.Errorf("%s: file already taken by another extractor", cs[i].Name()))
-					continue
-				}
-				data, err := e.Extract(ctx, name, r, size)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", cs[i].Name(), err))
-				}
-				if data != nil {
-					out = append(out, layerfs.Extract{Consumer: i, Data: data})
+				if mask&(1<<x.bit) != 0 {
+					fns = append(fns, extractFn{x.bit, cs[x.bit].Name(), x.e})
 				}
 			}
-			return out, errors.Join(errs...)
+			return fanOut(ctx, name, r, size, fns)
 		}
 	}
 	budget := layerfs.NewBudget(opt.Limits)
@@ -225,6 +211,98 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 		}
 	}
 	return inv, nil
+}
+
+type extractFn struct {
+	bit  int
+	name string
+	e    Extractor
+}
+
+// fanOut streams one file through every extractor that wants it. The
+// common case, one extractor, reads the stream directly; several each get
+// a pipe fed from the one stream, and one that stops early stops costing
+// anything.
+func fanOut(ctx context.Context, name string, r io.Reader, size int64, fns []extractFn) ([]layerfs.Extract, error) {
+	if len(fns) == 1 {
+		data, err := fns[0].e.Extract(ctx, name, r, size)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", fns[0].name, err)
+		}
+		if data == nil {
+			return nil, err
+		}
+		return []layerfs.Extract{{Consumer: fns[0].bit, Data: data}}, err
+	}
+	type result struct {
+		data []byte
+		err  error
+	}
+	results := make([]result, len(fns))
+	writers := make([]*io.PipeWriter, len(fns))
+	var wg sync.WaitGroup
+	for i, f := range fns {
+		pr, pw := io.Pipe()
+		writers[i] = pw
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data, err := f.e.Extract(ctx, name, pr, size)
+			results[i] = result{data, err}
+			pr.Close() // later writes fail: this extractor is done
+		}()
+	}
+	buf := make([]byte, 64<<10)
+	var readErr error
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			live := 0
+			for i, w := range writers {
+				if w == nil {
+					continue
+				}
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					writers[i] = nil
+					continue
+				}
+				live++
+			}
+			if live == 0 {
+				break
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				readErr = err
+			}
+			break
+		}
+	}
+	for _, w := range writers {
+		if w != nil {
+			if readErr != nil {
+				w.CloseWithError(readErr)
+			} else {
+				w.Close()
+			}
+		}
+	}
+	wg.Wait()
+	var out []layerfs.Extract
+	var errs []error
+	for i, res := range results {
+		if res.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", fns[i].name, res.err))
+		}
+		if res.data != nil {
+			out = append(out, layerfs.Extract{Consumer: fns[i].bit, Data: res.data})
+		}
+	}
+	if readErr != nil {
+		return out, readErr
+	}
+	return out, errors.Join(errs...)
 }
 
 // catalogerRun follows one cataloger's results from layer to layer, to

@@ -7,6 +7,7 @@ import (
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/catalog/apk"
 	"github.com/vigilproject/vigil/internal/catalog/dpkg"
+	"github.com/vigilproject/vigil/internal/catalog/rpm"
 )
 
 // Catalogers returns a fresh instance of every cataloger, in a fixed order
@@ -15,5 +16,6 @@ func Catalogers() []catalog.Cataloger {
 	return []catalog.Cataloger{
 		dpkg.New(),
 		apk.New(),
+		rpm.New(),
 	}
 }

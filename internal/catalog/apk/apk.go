@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"slices"
 
-	"github.com/github/go-spdx/v2/spdxexp"
 	"github.com/package-url/packageurl-go"
+	"github.com/vigilproject/vigil/internal/license"
 
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/sbom"
@@ -115,15 +115,22 @@ func purl(r *record, distro *sbom.Distro) string {
 	return u.ToString()
 }
 
+// maxLicense bounds the licences checked against SPDX: real ones stay well
+// under it, and the validator's cost grows faster than linearly, so a
+// crafted megabyte-long value would stall the scan.
+const maxLicense = 4 << 10
+
 // spdx returns the canonical form of value when it is a valid SPDX licence
 // expression, and "" otherwise. Current Alpine and Wolfi packages declare
 // SPDX expressions; older Alpine ones used free-form names ("GPL2", "MIT BSD
 // GPL2+") that are not guessed at, since a wrong SPDX identifier is worse
 // than none.
 func spdx(value string) string {
-	norm, invalid := spdxexp.ValidateAndNormalizeLicensesWithOptions([]string{value}, spdxexp.ValidateLicensesOptions{})
-	if len(invalid) > 0 || len(norm) != 1 {
+	if len(value) > maxLicense {
 		return ""
 	}
-	return norm[0]
+	if s, ok := license.Normalize(value); ok {
+		return s
+	}
+	return ""
 }
