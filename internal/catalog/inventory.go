@@ -191,7 +191,7 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 	}
 	for _, r := range runs {
 		for _, p := range r.last {
-			p.Layer = sbom.LayerRef{Index: r.since[p.Key()]}
+			p.Layer = sbom.LayerRef{Index: r.since[sinceKey(&p)]}
 			if p.Layer.Index < len(inv.Layers) {
 				p.Layer.DiffID = inv.Layers[p.Layer.Index].DiffID
 			}
@@ -199,8 +199,10 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 			inv.Packages = append(inv.Packages, p)
 		}
 	}
-	inv.Packages = dedupe(inv.Packages)
+	// Owners first: a copy installed by an OS package and a copy in a
+	// virtualenv are matched differently, so they must stay apart.
 	linkOwners(inv.Packages)
+	inv.Packages = dedupe(inv.Packages)
 	if opt.Cache != nil && im.Source.ManifestDigest != "" {
 		var diffIDs []sbom.Digest
 		for _, l := range inv.Layers {
@@ -314,10 +316,19 @@ type catalogerRun struct {
 	warnings []string
 }
 
+// sinceKey identifies a package across the views of one cataloger: the
+// same module in two binaries is two packages, each with its own layer.
+func sinceKey(p *sbom.Package) string {
+	if len(p.Locations) == 0 {
+		return p.Key()
+	}
+	return p.Key() + "\x00" + p.Locations[0]
+}
+
 func (r *catalogerRun) observe(pkgs []sbom.Package, layer int) {
 	next := make(map[string]int, len(pkgs))
 	for i := range pkgs {
-		k := pkgs[i].Key()
+		k := sinceKey(&pkgs[i])
 		if l, ok := r.since[k]; ok {
 			next[k] = l
 		} else {
@@ -484,7 +495,7 @@ func dedupe(pkgs []sbom.Package) []sbom.Package {
 	sort.SliceStable(pkgs, func(i, j int) bool { return less(&pkgs[i], &pkgs[j]) })
 	out := pkgs[:0]
 	for _, p := range pkgs {
-		if n := len(out); n > 0 && out[n-1].Key() == p.Key() && out[n-1].PURL == p.PURL {
+		if n := len(out); n > 0 && out[n-1].Key() == p.Key() && out[n-1].PURL == p.PURL && out[n-1].OwnedBy == p.OwnedBy {
 			q := &out[n-1]
 			for _, l := range p.Locations {
 				if !slices.Contains(q.Locations, l) {
@@ -514,5 +525,8 @@ func less(a, b *sbom.Package) bool {
 	if c := strings.Compare(a.Arch, b.Arch); c != 0 {
 		return c < 0
 	}
-	return strings.Compare(a.PURL, b.PURL) < 0
+	if c := strings.Compare(a.PURL, b.PURL); c != 0 {
+		return c < 0
+	}
+	return strings.Compare(a.OwnedBy, b.OwnedBy) < 0
 }

@@ -6,7 +6,11 @@ package all
 import (
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/catalog/apk"
+	"github.com/vigilproject/vigil/internal/catalog/cargo"
 	"github.com/vigilproject/vigil/internal/catalog/dpkg"
+	"github.com/vigilproject/vigil/internal/catalog/gobinary"
+	"github.com/vigilproject/vigil/internal/catalog/java"
+	"github.com/vigilproject/vigil/internal/catalog/python"
 	"github.com/vigilproject/vigil/internal/catalog/rpm"
 )
 
@@ -14,8 +18,16 @@ import (
 // (the order is part of the layer-cache key).
 func Catalogers() []catalog.Cataloger {
 	return []catalog.Cataloger{
+		// Operating-system package managers.
 		dpkg.New(),
 		apk.New(),
 		rpm.New(),
+		// Binaries and archives, streamed once (Extractors).
+		gobinary.New(), // Go build info, and cargo-auditable data in other ELF files
+		java.New(),
+		// Language package managers.
+		python.NewInstalled(),
+		python.NewLock(),
+		cargo.New(),
 	}
 }

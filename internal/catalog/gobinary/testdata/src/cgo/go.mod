@@ -1,0 +1,3 @@
+module example.com/vigil/cgo
+
+go 1.22

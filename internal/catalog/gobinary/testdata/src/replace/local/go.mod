@@ -1,0 +1,3 @@
+module example.com/vigil/local
+
+go 1.22
