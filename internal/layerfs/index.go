@@ -102,11 +102,11 @@ func (b *Budget) Limits() Limits { return b.lim }
 
 // File is one file of a layer or of the merged view.
 type File struct {
-	Path  string // clean, relative to the image root
-	Mode  fs.FileMode
-	Size  int64
-	Link  string // symlink target, as written in the layer
-	Data  []byte // contents, for regular files wanted whole
+	Path string // clean, relative to the image root
+	Mode fs.FileMode
+	Size int64
+	Link string // symlink target, as written in the layer
+	Data []byte // contents, for regular files wanted whole
 	// Extracts hold what extracting consumers kept of the file.
 	Extracts []Extract
 	Want     uint64 // which consumers wanted it
