@@ -348,7 +348,15 @@ func indexLayers(ctx context.Context, im *image.Image, sel *layerfs.Selector, bu
 		n = runtime.GOMAXPROCS(0)
 	}
 	g.SetLimit(n)
-	for i, l := range im.Layers {
+	// Largest layers first: the walk ends when the last layer does, so
+	// the big ones must not be left for the end.
+	order := make([]int, len(im.Layers))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return im.Layers[order[a]].Size > im.Layers[order[b]].Size })
+	for _, i := range order {
+		l := im.Layers[i]
 		g.Go(func() error {
 			report := func(cached, done bool) {
 				if opt.Progress != nil {
