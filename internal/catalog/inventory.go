@@ -202,6 +202,11 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 	// Owners first: a copy installed by an OS package and a copy in a
 	// virtualenv are matched differently, so they must stay apart.
 	linkOwners(inv.Packages)
+	inv.Packages = slices.DeleteFunc(inv.Packages, func(p sbom.Package) bool {
+		// A runtime found by its binary is only news when no OS package
+		// installed it: otherwise the OS package already stands for it.
+		return p.Ecosystem == sbom.Generic && p.OwnedBy != ""
+	})
 	inv.Packages = dedupe(inv.Packages)
 	if opt.Cache != nil && im.Source.ManifestDigest != "" {
 		var diffIDs []sbom.Digest
