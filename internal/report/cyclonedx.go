@@ -25,6 +25,9 @@ const (
 	propLocation      = "vigil:location"
 	propArch          = "vigil:arch"
 	propVersion       = "vigil:version"
+	propOwnedBy       = "vigil:ownedBy"
+	propDev           = "vigil:dev"
+	propEvidence      = "vigil:evidence"
 	propWarning       = "vigil:warning"
 )
 
@@ -184,6 +187,13 @@ func packageComponent(inv *sbom.Inventory, p *sbom.Package, refs uniquer) cdx.Co
 		add(propLocation, l)
 	}
 	add(propArch, p.Arch)
+	add(propOwnedBy, p.OwnedBy)
+	if p.Dev {
+		add(propDev, "true")
+	}
+	if p.Binary != nil {
+		add(propEvidence, p.Binary.Evidence)
+	}
 	if utf8.RuneCountInString(p.Version) > maxCDXVersion {
 		// The schema caps version; keep the real one where it fits.
 		add(propVersion, p.Version)
