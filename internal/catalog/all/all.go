@@ -7,7 +7,10 @@ import (
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/catalog/apk"
 	"github.com/vigilproject/vigil/internal/catalog/cargo"
+	"github.com/vigilproject/vigil/internal/catalog/composer"
+	"github.com/vigilproject/vigil/internal/catalog/dotnet"
 	"github.com/vigilproject/vigil/internal/catalog/dpkg"
+	"github.com/vigilproject/vigil/internal/catalog/gem"
 	"github.com/vigilproject/vigil/internal/catalog/gobinary"
 	"github.com/vigilproject/vigil/internal/catalog/java"
 	"github.com/vigilproject/vigil/internal/catalog/python"
@@ -29,5 +32,11 @@ func Catalogers() []catalog.Cataloger {
 		python.NewInstalled(),
 		python.NewLock(),
 		cargo.New(),
+		gem.NewInstalled(),
+		gem.NewLock(),
+		composer.NewInstalled(),
+		composer.NewLock(),
+		dotnet.NewDeps(),
+		dotnet.NewLock(),
 	}
 }

@@ -389,6 +389,122 @@ func genLayerSmall(b testing.TB, w io.Writer, seed uint64) {
 	}
 }
 
+// appLayer is a layer of application packages: a node_modules tree of
+// 1,200 packages (package.json files shaped like real ones, with some
+// padding files beside them) and the Go binaries of the gobinary tests,
+// copied to several places.
+func appLayer(b testing.TB, dir string) v1.Layer {
+	p := filepath.Join(dir, "app-layer.tar.gz")
+	if _, err := os.Stat(p); err != nil {
+		f, err := os.Create(p + ".tmp")
+		if err != nil {
+			b.Fatal(err)
+		}
+		zw, _ := gzip.NewWriterLevel(f, gzip.DefaultCompression)
+		tw := tar.NewWriter(zw)
+		add := func(name string, mode int64, data []byte) {
+			if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(data))}); err != nil {
+				b.Fatal(err)
+			}
+			tw.Write(data)
+		}
+		r := rand.New(rand.NewPCG(7, 7))
+		for i := 0; i < 1200; i++ {
+			name := fmt.Sprintf("pkg-%04d", i)
+			if i%5 == 0 {
+				name = fmt.Sprintf("@scope%d/pkg-%04d", i%17, i)
+			}
+			base := "app/node_modules/" + name
+			if i%9 == 0 {
+				base = fmt.Sprintf("app/node_modules/pkg-%04d/node_modules/%s", i-1, name)
+			}
+			pj := fmt.Sprintf(`{"name":%q,"version":"%d.%d.%d","description":"benchmark package","license":"MIT","main":"index.js","dependencies":{"dep-a":"^1.0.0"},"repository":{"type":"git","url":"https://example.com/%s.git"}}`, name, r.IntN(9), r.IntN(30), r.IntN(50), name)
+			add(base+"/package.json", 0o644, []byte(pj))
+			add(base+"/index.js", 0o644, []byte(strings.Repeat("module.exports = function () { return 42 }\n", 1+r.IntN(200))))
+			add(base+"/README.md", 0o644, []byte(strings.Repeat("# readme\n", 1+r.IntN(100))))
+		}
+		for _, bin := range []string{"deps", "replace", "cgo"} {
+			data, err := os.ReadFile(filepath.Join("..", "gobinary", "testdata", "bin", bin))
+			if err != nil {
+				b.Skipf("Go binary fixtures: %v", err)
+			}
+			for _, at := range []string{"usr/local/bin/", "app/bin/", "opt/tools/"} {
+				add(at+bin, 0o755, data)
+			}
+		}
+		tw.Close()
+		zw.Close()
+		f.Close()
+		if err := os.Rename(p+".tmp", p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l, err := tarball.LayerFromFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+// BenchmarkLanguageCatalogers measures what the application catalogers
+// add to the whole-image walk: the benchmark image plus an application
+// layer, inventoried with the OS catalogers only and with all of them.
+func BenchmarkLanguageCatalogers(b *testing.B) {
+	dir := benchImage(b)
+	lp, err := layout.FromPath(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx, _ := lp.ImageIndex()
+	m, _ := idx.IndexManifest()
+	base, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(base, appLayer(b, filepath.Dir(dir)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	target := filepath.Join(b.TempDir(), "app.tar")
+	tag, _ := name.NewTag("bench/app:1")
+	if err := tarball.WriteToFile(target, tag, img); err != nil {
+		b.Fatal(err)
+	}
+	osOnly := func() []catalog.Cataloger {
+		var out []catalog.Cataloger
+		for _, c := range Catalogers() {
+			switch c.Name() {
+			case "dpkg", "apk", "rpm":
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		cs   func() []catalog.Cataloger
+	}{{"os-only", osOnly}, {"all", Catalogers}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cpu0 := cpuTime()
+			var n int
+			for b.Loop() {
+				im, err := image.Open(context.Background(), "docker-archive:"+target, image.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				inv, err := catalog.Inventory(context.Background(), im, catalog.Options{Catalogers: tc.cs()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				im.Close()
+				n = len(inv.Packages)
+			}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(n), "packages")
+		})
+	}
+}
+
 // TestWriteBenchImage writes the benchmark image as an OCI layout for
 // whole-process comparisons with other tools (see docs/performance.md);
 // it runs only when -bench-image-dir is given.
