@@ -160,6 +160,60 @@ func TestSharedImages(t *testing.T) {
 		}
 	})
 
+	t.Run("python owned by dpkg", func(t *testing.T) {
+		for _, row := range tsv(t, filepath.Join(dir, "truth", "debian-app.python.tsv")) {
+			// python  name  version  location  dpkg:owner
+			name, ver, loc, owner := row[1], row[2], row[3], strings.TrimPrefix(row[4], "dpkg:")
+			var found *sbom.Package
+			for i, p := range app.Packages {
+				if p.Ecosystem == sbom.PyPI && p.Name == name && p.Version == ver {
+					found = &app.Packages[i]
+				}
+			}
+			if found == nil {
+				t.Errorf("python %s %s not found", name, ver)
+				continue
+			}
+			if !strings.HasPrefix(found.OwnedBy, "pkg:deb/debian/"+owner+"@") {
+				t.Errorf("python %s: owned by %q, want dpkg package %s", name, found.OwnedBy, owner)
+			}
+			if len(found.Locations) == 0 || !strings.HasPrefix(found.Locations[0], loc) {
+				t.Errorf("python %s: locations %v, want under %s", name, found.Locations, loc)
+			}
+		}
+	})
+
+	t.Run("application packages", func(t *testing.T) {
+		eco := map[string]sbom.Ecosystem{"golang": sbom.Golang, "npm": sbom.NPM}
+		find := func(e sbom.Ecosystem, name, version, path string) bool {
+			for _, p := range app.Packages {
+				if p.Ecosystem != e || p.Name != name || p.Version != version {
+					continue
+				}
+				for _, l := range p.Locations {
+					if l == path || strings.HasPrefix(l, path+"/") {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		for _, row := range tsv(t, filepath.Join(dir, "truth", "debian-app.lang.tsv")) {
+			if row[0] == "npm" && !hasCataloger("npm-installed") {
+				continue // the npm cataloger is not in the list yet
+			}
+			if !find(eco[row[0]], row[1], row[2], row[3]) {
+				t.Errorf("%s %s %s at %s: not found", row[0], row[1], row[2], row[3])
+			}
+		}
+		// Packages that a whiteout deleted must be gone.
+		for _, row := range tsv(t, filepath.Join(dir, "truth", "debian-app.absent.tsv")) {
+			if find(eco[row[0]], row[1], row[2], row[3]) {
+				t.Errorf("%s %s %s at %s: reported, but %s", row[0], row[1], row[2], row[3], row[4])
+			}
+		}
+	})
+
 	t.Run("docker-archive", func(t *testing.T) {
 		tarPath := filepath.Join(tmp, "app.tar")
 		writeDockerArchive(t, filepath.Join(dir, "debian-app"), tarPath)
@@ -197,6 +251,33 @@ func TestSharedImages(t *testing.T) {
 			t.Errorf("rootfs differs from the image (-image +dir):\n%s", diff)
 		}
 	})
+}
+
+func hasCataloger(name string) bool {
+	for _, c := range Catalogers() {
+		if c.Name() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// tsv reads a ground-truth file, skipping a header line naming columns.
+func tsv(t *testing.T, file string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, "\t")
+		if i == 0 && f[0] == "ecosystem" {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // packageRows is what must not depend on the kind of target.
@@ -301,7 +382,7 @@ func unpack(t *testing.T, layoutDir, root string) {
 				}
 			case tar.TypeReg:
 				os.RemoveAll(dst)
-				f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+				f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, h.FileInfo().Mode().Perm())
 				if err != nil {
 					t.Fatal(err)
 				}
