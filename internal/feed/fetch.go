@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -187,6 +188,11 @@ func (e *StatusError) Error() string { return fmt.Sprintf("feed: GET %s: %s", e.
 
 func (c *Client) openFile(u *url.URL, target string) (*Response, error) {
 	f, err := os.Open(u.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A mirror is a plain copy of upstream files: a file it lacks is
+		// what a 404 is upstream (OSV's modified_id.csv, for one).
+		return nil, &StatusError{URL: target, Code: http.StatusNotFound, Status: "404 Not Found (no such file)"}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("feed: %s: %w", target, err)
 	}

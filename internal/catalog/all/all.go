@@ -13,6 +13,7 @@ import (
 	"github.com/vigilproject/vigil/internal/catalog/gem"
 	"github.com/vigilproject/vigil/internal/catalog/gobinary"
 	"github.com/vigilproject/vigil/internal/catalog/java"
+	"github.com/vigilproject/vigil/internal/catalog/npm"
 	"github.com/vigilproject/vigil/internal/catalog/python"
 	"github.com/vigilproject/vigil/internal/catalog/rpm"
 )
@@ -29,6 +30,8 @@ func Catalogers() []catalog.Cataloger {
 		gobinary.New(), // Go build info, and cargo-auditable data in other ELF files
 		java.New(),
 		// Language package managers.
+		npm.NewInstalled(),
+		npm.NewLock(),
 		python.NewInstalled(),
 		python.NewLock(),
 		cargo.New(),

@@ -199,9 +199,6 @@ func TestSharedImages(t *testing.T) {
 			return false
 		}
 		for _, row := range tsv(t, filepath.Join(dir, "truth", "debian-app.lang.tsv")) {
-			if row[0] == "npm" && !hasCataloger("npm-installed") {
-				continue // the npm cataloger is not in the list yet
-			}
 			if !find(eco[row[0]], row[1], row[2], row[3]) {
 				t.Errorf("%s %s %s at %s: not found", row[0], row[1], row[2], row[3])
 			}
@@ -251,15 +248,6 @@ func TestSharedImages(t *testing.T) {
 			t.Errorf("rootfs differs from the image (-image +dir):\n%s", diff)
 		}
 	})
-}
-
-func hasCataloger(name string) bool {
-	for _, c := range Catalogers() {
-		if c.Name() == name {
-			return true
-		}
-	}
-	return false
 }
 
 // tsv reads a ground-truth file, skipping a header line naming columns.
