@@ -201,7 +201,7 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 	}
 	// Owners first: a copy installed by an OS package and a copy in a
 	// virtualenv are matched differently, so they must stay apart.
-	linkOwners(inv.Packages)
+	linkOwners(inv.Packages, merged.Resolve)
 	inv.Packages = slices.DeleteFunc(inv.Packages, func(p sbom.Package) bool {
 		// A runtime found by its binary is only news when no OS package
 		// installed it: otherwise the OS package already stands for it.
@@ -476,12 +476,22 @@ func decideBase(ctx context.Context, im *image.Image, layers []sbom.Layer, opt O
 // linkOwners marks application packages that an OS package installed (a
 // Python distribution from python3-requests, a jar from a *-java package):
 // they are covered by the OS package's own advisories.
-func linkOwners(pkgs []sbom.Package) {
+//
+// OS packages list files by the path they were installed under, which on a
+// merged-/usr system may run through a symlink (/bin/busybox is
+// /usr/bin/busybox); resolve, in the image's final view, maps those paths to
+// the real ones catalogers report.
+func linkOwners(pkgs []sbom.Package, resolve func(string) (string, error)) {
 	owner := map[string]string{}
 	for i := range pkgs {
 		if pkgs[i].Ecosystem.IsOS() {
 			for _, f := range pkgs[i].Files {
 				owner[f] = pkgs[i].PURL
+				if r, err := resolve(strings.TrimPrefix(f, "/")); err == nil && "/"+r != f {
+					if _, ok := owner["/"+r]; !ok {
+						owner["/"+r] = pkgs[i].PURL
+					}
+				}
 			}
 		}
 	}

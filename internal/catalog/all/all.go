@@ -16,6 +16,7 @@ import (
 	"github.com/vigilproject/vigil/internal/catalog/npm"
 	"github.com/vigilproject/vigil/internal/catalog/python"
 	"github.com/vigilproject/vigil/internal/catalog/rpm"
+	"github.com/vigilproject/vigil/internal/catalog/runtime"
 )
 
 // Catalogers returns a fresh instance of every cataloger, in a fixed order
@@ -29,6 +30,7 @@ func Catalogers() []catalog.Cataloger {
 		// Binaries and archives, streamed once (Extractors).
 		gobinary.New(), // Go build info, and cargo-auditable data in other ELF files
 		java.New(),
+		runtime.New(), // runtimes installed without a package manager
 		// Language package managers.
 		npm.NewInstalled(),
 		npm.NewLock(),
