@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedFeeds returns ../shared/vulnfeeds, or skips.
+func sharedFeeds(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("VIGIL_SHARED")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared")
+	}
+	dir = filepath.Join(dir, "vulnfeeds")
+	if _, err := os.Stat(filepath.Join(dir, "osv", "Go", "all.zip")); err != nil {
+		t.Skipf("shared feeds not found at %s (set VIGIL_SHARED): %v", dir, err)
+	}
+	return dir
+}
+
+// mirror lays real upstream files out as a file:// mirror: BASE/HOST/PATH.
+func mirror(t *testing.T, feeds string) string {
+	t.Helper()
+	root := t.TempDir()
+	put := func(upstream string, data []byte) {
+		p := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(upstream, "https://")))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(rel string) []byte {
+		b, err := os.ReadFile(filepath.Join(feeds, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	put("https://osv-vulnerabilities.storage.googleapis.com/Go/all.zip", read("osv/Go/all.zip"))
+	put("https://osv-vulnerabilities.storage.googleapis.com/Debian/all.zip", read("debian-derived/osv/Debian/all.zip"))
+	put("https://security-tracker.debian.org/tracker/data/json", read("debian-derived/tracker.json"))
+	put("https://secdb.alpinelinux.org/v3.11/main.json", read("distro/alpine-secdb/v3.11/main.json"))
+	put("https://secdb.alpinelinux.org/v3.11/community.json", read("distro/alpine-secdb/v3.11/community.json"))
+	put("https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json", read("enrichment/kev/known_exploited_vulnerabilities.json"))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(read("enrichment/epss/epss_scores-current.EXCERPT-first16000chars.csv"))
+	zw.Close()
+	put("https://epss.empiricalsecurity.com/epss_scores-current.csv.gz", gz.Bytes())
+	return "file://" + root
+}
+
+// TestDBCommands updates from a mirror of real upstream files, updates
+// again with nothing changed, shows the status, and moves the database
+// through export and import.
+func TestDBCommands(t *testing.T) {
+	m := mirror(t, sharedFeeds(t))
+	dbPath := filepath.Join(t.TempDir(), "vigil.db")
+	base := []string{"--db-path", dbPath, "--no-cache"}
+	update := append([]string{"db", "update", "--mirror", m, "--osv-ecosystems", "Go,Debian", "--alpine-branches", "v3.11"}, base...)
+
+	code, _, errOut := runCLI(t, update...)
+	if code != 0 {
+		t.Fatalf("first update: exit %d\n%s", code, errOut)
+	}
+	for _, src := range []string{"osv/Go", "osv/Debian", "debian", "alpine/v3.11", "kev", "epss"} {
+		if !strings.Contains(errOut, src) {
+			t.Errorf("update report lacks %s:\n%s", src, errOut)
+		}
+	}
+	code, _, errOut = runCLI(t, update...)
+	if code != 0 || strings.Contains(errOut, "updated") {
+		t.Fatalf("second update: exit %d, want every source unchanged:\n%s", code, errOut)
+	}
+
+	code, out, errOut := runCLI(t, append([]string{"db", "status"}, base...)...)
+	if code != 0 || !strings.Contains(out, "osv/Go") || !strings.Contains(out, "kev") {
+		t.Fatalf("status: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	bundle := filepath.Join(t.TempDir(), "db.bundle")
+	if code, _, errOut := runCLI(t, append([]string{"db", "export", bundle}, base...)...); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	other := filepath.Join(t.TempDir(), "imported.db")
+	if code, _, errOut := runCLI(t, "db", "import", bundle, "--db-path", other); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	code, out2, _ := runCLI(t, "db", "status", "--db-path", other)
+	if code != 0 || !strings.Contains(out2, "osv/Go") {
+		t.Fatalf("status of the imported database: %s", out2)
+	}
+
+	// A damaged bundle is refused and the database stays as it was.
+	b, _ := os.ReadFile(bundle)
+	b[len(b)/2] ^= 0xff
+	os.WriteFile(bundle, b, 0o644)
+	if code, _, errOut := runCLI(t, "db", "import", bundle, "--db-path", other); code != 2 || !strings.Contains(errOut, bundle) {
+		t.Fatalf("damaged import: exit %d: %s", code, errOut)
+	}
+	if code, _, _ := runCLI(t, "db", "status", "--db-path", other); code != 0 {
+		t.Fatal("the database was damaged by a refused import")
+	}
+}
+
+func TestDBUpdateFailingSource(t *testing.T) {
+	// An empty mirror: every source fails, the exit code says so, and the
+	// report names the sources.
+	dbPath := filepath.Join(t.TempDir(), "vigil.db")
+	code, _, errOut := runCLI(t, "db", "update", "--db-path", dbPath, "--mirror", "file://"+t.TempDir(), "--osv-ecosystems", "Go", "--alpine-branches", "v3.20")
+	if code != 2 || !strings.Contains(errOut, "osv/Go") || !strings.Contains(errOut, "failed") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+}

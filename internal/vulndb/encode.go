@@ -1,0 +1,523 @@
+package vulndb
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigilproject/vigil/internal/advisory"
+)
+
+// The hot columns (affected.data, advisories.severity) use a small binary
+// encoding instead of JSON: a lookup decodes one per matching row, and
+// encoding/json's reflection would dominate the lookup time. The format is a
+// format byte followed by uvarint-length-prefixed strings and uvarint counts.
+// The same encoding of the whole advisory feeds the content hash.
+
+// encFormat is the first byte of every encoded blob; a future layout gets a
+// new value and a migration.
+const encFormat = 1
+
+// errCorrupt reports a blob the decoder cannot read: the file was damaged or
+// written by something else.
+var errCorrupt = errors.New("corrupt encoded value")
+
+type encoder struct{ b []byte }
+
+func (e *encoder) str(s string) {
+	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+func (e *encoder) num(n int) { e.b = binary.AppendUvarint(e.b, uint64(n)) }
+
+func (e *encoder) float(f float64) { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(f)) }
+
+func (e *encoder) strs(ss []string) {
+	e.num(len(ss))
+	for _, s := range ss {
+		e.str(s)
+	}
+}
+
+func (e *encoder) time(t time.Time) {
+	if t.IsZero() {
+		e.str("")
+		return
+	}
+	e.str(t.UTC().Format(time.RFC3339Nano))
+}
+
+// Event kinds in the encoding.
+const (
+	evIntroduced = iota
+	evFixed
+	evLastAffected
+	evLimit
+)
+
+func (e *encoder) affected(a *advisory.Affected) {
+	e.str(a.Package)
+	e.str(a.PURL)
+	e.num(len(a.Ranges))
+	for _, r := range a.Ranges {
+		e.str(r.Type)
+		e.num(len(r.Events))
+		for _, ev := range r.Events {
+			switch {
+			case ev.Introduced != "":
+				e.num(evIntroduced)
+				e.str(ev.Introduced)
+			case ev.Fixed != "":
+				e.num(evFixed)
+				e.str(ev.Fixed)
+			case ev.LastAffected != "":
+				e.num(evLastAffected)
+				e.str(ev.LastAffected)
+			default:
+				e.num(evLimit)
+				e.str(ev.Limit)
+			}
+		}
+	}
+	e.strs(a.Versions)
+	e.str(string(a.Status))
+	e.str(a.Severity)
+	e.str(a.Note)
+}
+
+func (e *encoder) scores(ss []advisory.Score) {
+	e.num(len(ss))
+	for _, s := range ss {
+		e.str(s.Type)
+		e.str(s.Vector)
+		e.float(s.Base)
+		e.str(s.Source)
+	}
+}
+
+// encodeMatch encodes the affected.data of one entry of an advisory: what
+// a lookup needs of the advisory, then the entry.
+func encodeMatch(a *advisory.Advisory, af *advisory.Affected) []byte {
+	e := encoder{b: make([]byte, 0, 128)}
+	e.b = append(e.b, encFormat)
+	e.str(a.ID)
+	e.str(a.Source)
+	e.unixTime(a.Published)
+	e.unixTime(a.Modified)
+	e.scores(a.Severity)
+	e.strs(a.Aliases)
+	e.affected(af)
+	return e.b
+}
+
+// unixTime encodes a time as seconds and nanoseconds, which decode without
+// parsing: 0 for the zero time, else 1, zig-zag seconds, nanoseconds.
+func (e *encoder) unixTime(t time.Time) {
+	if t.IsZero() {
+		e.b = append(e.b, 0)
+		return
+	}
+	e.b = append(e.b, 1)
+	e.b = binary.AppendVarint(e.b, t.Unix())
+	e.b = binary.AppendUvarint(e.b, uint64(t.Nanosecond()))
+}
+
+// encodeScores encodes an advisory's severity list, nil when empty.
+func encodeScores(ss []advisory.Score) []byte {
+	if len(ss) == 0 {
+		return nil
+	}
+	e := encoder{b: make([]byte, 0, 32*len(ss))}
+	e.b = append(e.b, encFormat)
+	e.scores(ss)
+	return e.b
+}
+
+// contentHash identifies an advisory's content: two records with the same
+// hash store identically, so an update can skip them. buf is reused.
+func contentHash(a *advisory.Advisory, buf []byte) ([32]byte, []byte) {
+	e := encoder{b: buf[:0]}
+	e.b = append(e.b, encFormat)
+	e.str(a.ID)
+	e.strs(a.Aliases)
+	e.strs(a.Related)
+	e.str(a.Source)
+	e.str(a.Summary)
+	e.str(a.Details)
+	e.time(a.Published)
+	e.time(a.Modified)
+	e.time(a.Withdrawn)
+	e.strs(a.References)
+	e.scores(a.Severity)
+	e.num(len(a.Affected))
+	for i := range a.Affected {
+		e.str(a.Affected[i].Ecosystem)
+		e.affected(&a.Affected[i])
+	}
+	return sha256.Sum256(e.b), e.b
+}
+
+// decoder reads an encoded blob. It works on a string holding the whole
+// blob, so the strings it returns share that one allocation: a lookup
+// decoding a long versions list makes one copy, not one per version.
+type decoder struct {
+	b   string
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errCorrupt
+	}
+	d.b = ""
+}
+
+func (d *decoder) num() int {
+	if d.err != nil {
+		return 0
+	}
+	var n uint64
+	for i := 0; i < len(d.b) && i < binary.MaxVarintLen64; i++ {
+		c := d.b[i]
+		n |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			if n > uint64(len(d.b)) || (i == binary.MaxVarintLen64-1 && c > 1) {
+				// No count or length in a valid blob exceeds the blob.
+				break
+			}
+			d.b = d.b[i+1:]
+			return int(n)
+		}
+	}
+	d.fail()
+	return 0
+}
+
+func (d *decoder) str() string {
+	n := d.num()
+	if d.err != nil || n > len(d.b) {
+		d.fail()
+		return ""
+	}
+	s := d.b[:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) float() float64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.fail()
+		return 0
+	}
+	f := math.Float64frombits(binary.LittleEndian.Uint64([]byte(d.b[:8])))
+	d.b = d.b[8:]
+	return f
+}
+
+func (d *decoder) strs() []string {
+	n := d.num()
+	if n == 0 {
+		return nil
+	}
+	ss := make([]string, 0, n)
+	for range n {
+		ss = append(ss, d.str())
+		if d.err != nil {
+			return nil
+		}
+	}
+	return ss
+}
+
+func (d *decoder) format() {
+	if len(d.b) == 0 || d.b[0] != encFormat {
+		d.fail()
+		return
+	}
+	d.b = d.b[1:]
+}
+
+// decodeMatch reads affected.data into m; m.Aliases gets the advisory's
+// own aliases and m.Affected.Ecosystem is left for the caller.
+func decodeMatch(b []byte, m *Match) error {
+	d := decoder{b: string(b)}
+	d.format()
+	m.ID = d.str()
+	m.Source = d.str()
+	m.Published = d.unixTime()
+	m.Modified = d.unixTime()
+	m.Severity = d.scores()
+	m.Aliases = d.strs()
+	d.affected(&m.Affected)
+	if d.err == nil && len(d.b) != 0 {
+		d.fail()
+	}
+	if d.err != nil {
+		return fmt.Errorf("affected entry: %w", d.err)
+	}
+	return nil
+}
+
+func (d *decoder) unixTime() time.Time {
+	if d.err != nil || len(d.b) == 0 {
+		d.fail()
+		return time.Time{}
+	}
+	set := d.b[0]
+	d.b = d.b[1:]
+	switch set {
+	case 0:
+		return time.Time{}
+	case 1:
+	default:
+		d.fail()
+		return time.Time{}
+	}
+	// Seconds are zig-zag encoded.
+	u := uint64(d.num64())
+	sec := int64(u >> 1)
+	if u&1 != 0 {
+		sec = ^sec
+	}
+	nsec := d.num64()
+	if d.err != nil || nsec >= 1e9 {
+		d.fail()
+		return time.Time{}
+	}
+	return time.Unix(sec, nsec).UTC()
+}
+
+// num64 reads a uvarint of any size (num bounds values by the blob size).
+func (d *decoder) num64() int64 {
+	if d.err != nil {
+		return 0
+	}
+	var n uint64
+	for i := 0; i < len(d.b) && i < binary.MaxVarintLen64; i++ {
+		c := d.b[i]
+		n |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break
+			}
+			d.b = d.b[i+1:]
+			return int64(n)
+		}
+	}
+	d.fail()
+	return 0
+}
+
+func (d *decoder) scores() []advisory.Score {
+	n := d.num()
+	if n == 0 {
+		return nil
+	}
+	ss := make([]advisory.Score, 0, n)
+	for range n {
+		s := advisory.Score{Type: d.str(), Vector: d.str(), Base: d.float(), Source: d.str()}
+		if d.err != nil {
+			return nil
+		}
+		ss = append(ss, s)
+	}
+	return ss
+}
+
+func (d *decoder) affected(a *advisory.Affected) {
+	a.Package = d.str()
+	a.PURL = d.str()
+	if n := d.num(); n > 0 {
+		a.Ranges = make([]advisory.Range, n)
+		for i := range a.Ranges {
+			r := &a.Ranges[i]
+			r.Type = d.str()
+			m := d.num()
+			if d.err != nil || m == 0 {
+				continue
+			}
+			r.Events = make([]advisory.Event, m)
+			for j := range r.Events {
+				kind, v := d.num(), d.str()
+				switch kind {
+				case evIntroduced:
+					r.Events[j].Introduced = v
+				case evFixed:
+					r.Events[j].Fixed = v
+				case evLastAffected:
+					r.Events[j].LastAffected = v
+				case evLimit:
+					r.Events[j].Limit = v
+				default:
+					d.fail()
+				}
+			}
+		}
+	}
+	a.Versions = d.strs()
+	a.Status = advisory.Status(d.str())
+	a.Severity = d.str()
+	a.Note = d.str()
+}
+
+// decodeScores reads advisories.severity.
+func decodeScores(b []byte) ([]advisory.Score, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	d := decoder{b: string(b)}
+	d.format()
+	ss := d.scores()
+	if d.err == nil && len(d.b) != 0 {
+		d.fail()
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("severity: %w", d.err)
+	}
+	return ss, nil
+}
+
+// timeLayout is RFC 3339 with a fixed nine-digit fraction, so that stored
+// times sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// formatTime is the stored form of a time: timeLayout in UTC, nil for zero
+// (the Go vulndb's "0001-01-01T00:00:00Z" placeholder is the zero time).
+func formatTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// parseTime reads a stored time; NULL and "" are the zero time.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// isCVE reports whether id names a CVE, the key of KEV and EPSS.
+func isCVE(id string) bool { return strings.HasPrefix(id, "CVE-") }
+
+// appendJSONString appends s as a JSON string. The store writes many small
+// JSON arrays per record; this avoids encoding/json's reflection on the
+// import path. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// jsonStrings encodes a string list as a JSON array, "[]" when empty.
+func jsonStrings(ss []string) string {
+	if len(ss) == 0 {
+		return "[]"
+	}
+	b := make([]byte, 0, 16*len(ss))
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return string(append(b, ']'))
+}
+
+// jsonInts encodes integers as a JSON array.
+func jsonInts(ns []int64) string {
+	b := []byte{'['}
+	for i, n := range ns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// parseJSONStrings reads a JSON array of strings, such as jsonStrings
+// writes, without encoding/json: a lookup reads one per match. Elements
+// without escapes are substrings of s.
+func parseJSONStrings(s string) ([]string, error) {
+	bad := func() ([]string, error) { return nil, fmt.Errorf("%w: JSON string array %.40q", errCorrupt, s) }
+	s = strings.TrimSpace(s)
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return bad()
+	}
+	body := strings.TrimSpace(s[1 : len(s)-1])
+	if body == "" {
+		return nil, nil
+	}
+	var out []string
+	for {
+		if len(body) == 0 || body[0] != '"' {
+			return bad()
+		}
+		// Find the closing quote, noting escapes.
+		i, escaped := 1, false
+		for ; i < len(body) && body[i] != '"'; i++ {
+			if body[i] == '\\' {
+				escaped = true
+				i++
+			}
+		}
+		if i >= len(body) {
+			return bad()
+		}
+		elem := body[:i+1]
+		if escaped {
+			var u string
+			if err := json.Unmarshal([]byte(elem), &u); err != nil {
+				return bad()
+			}
+			out = append(out, u)
+		} else {
+			out = append(out, elem[1:len(elem)-1])
+		}
+		body = strings.TrimSpace(body[i+1:])
+		if body == "" {
+			return out, nil
+		}
+		if body[0] != ',' {
+			return bad()
+		}
+		body = strings.TrimSpace(body[1:])
+	}
+}

@@ -1,0 +1,101 @@
+package vulndb
+
+import (
+	"context"
+	"iter"
+	"strings"
+
+	"github.com/vigilproject/vigil/internal/advisory"
+)
+
+// An import runs in two goroutines: one pulls records from the batch's
+// iterator (which decodes them) and prepares everything that needs no
+// database (normalising, hashing, encoding), the other writes. SQLite has
+// one writer, so this is the only parallelism an import can use, and it
+// overlaps the feed's decoding with the store's writing.
+
+// prepared is one record ready for the writer.
+type prepared struct {
+	a   advisory.Advisory
+	err error // from the iterator
+	id  string
+
+	hash    [32]byte
+	keys    []Key
+	cols    []any    // advisory row values after adv, source, id, grp
+	aff     []affRow // adv filled in by the writer
+	ids     []string
+	logKeys string // keys as logged for a new record
+}
+
+// chunkSize is how many records travel between the goroutines at once.
+const chunkSize = 128
+
+// prepare normalises a record and computes what the writer stores.
+func prepare(source string, a advisory.Advisory, err error, buf []byte) (prepared, []byte) {
+	p := prepared{a: a, err: err, id: strings.TrimSpace(a.ID)}
+	if err != nil || p.id == "" {
+		return p, buf
+	}
+	a = p.a
+	a.ID = p.id
+	a.Source = source
+	a.Aliases = cleanAliases(p.id, a.Aliases)
+	p.hash, buf = contentHash(&a, buf)
+	p.keys = affectedKeys(&a)
+	p.cols = advColumns(&a, p.hash[:], encodeKeys(p.keys, false))
+	p.aff = affectedRows(&a)
+	p.ids = a.IDs()
+	p.logKeys = encodeKeys(p.keys, true)
+	p.a = a
+	return p, buf
+}
+
+// produce runs seq and sends prepared chunks until seq ends, ctx ends or
+// stop closes; it closes out when done.
+func produce(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory, error], out chan<- []prepared, stop <-chan struct{}) {
+	defer close(out)
+	chunk := make([]prepared, 0, chunkSize)
+	var buf []byte
+	send := func() bool {
+		select {
+		case out <- chunk:
+			chunk = make([]prepared, 0, chunkSize)
+			return true
+		case <-stop:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for a, err := range seq {
+		var p prepared
+		p, buf = prepare(source, a, err, buf)
+		chunk = append(chunk, p)
+		if len(chunk) == chunkSize && !send() {
+			return
+		}
+	}
+	if len(chunk) > 0 {
+		send()
+	}
+}
+
+// pipeline starts produce and returns its output and a function that stops
+// it and waits for it to end, so the iterator never outlives Apply.
+func pipeline(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory, error]) (<-chan []prepared, func()) {
+	out := make(chan []prepared, 4)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		produce(ctx, source, seq, out, stop)
+	}()
+	return out, func() {
+		close(stop)
+		// Unblock a producer waiting to send, then wait for it.
+		for range out {
+		}
+		<-done
+	}
+}

@@ -1,0 +1,367 @@
+// Package vulndb is Vigil's advisory store: an embedded SQLite database
+// (modernc.org/sqlite, no cgo) that imports feed batches atomically, keeps a
+// change log of what each update changed, and answers the matcher's lookup
+// by (ecosystem, package) in one query.
+//
+// Each source's records are kept apart (the same CVE from the Debian tracker
+// and from OSV is two records); records that share an id or alias form an
+// alias group, read back as one Vulnerability with every source's data and
+// the KEV and EPSS entries of its CVEs.
+package vulndb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	// The pure-Go SQLite driver; it registers "sqlite".
+	_ "modernc.org/sqlite"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: no advisory has the id asked for.
+	ErrNotFound = errors.New("vulndb: not found")
+	// ErrSchemaTooNew: the database was written by a newer Vigil.
+	ErrSchemaTooNew = errors.New("vulndb: database schema is newer than this build supports")
+	// ErrReadOnly: a write on a database opened read-only.
+	ErrReadOnly = errors.New("vulndb: database is opened read-only")
+	// ErrNotDatabase: the file is not an SQLite database, or is damaged.
+	ErrNotDatabase = errors.New("vulndb: not a valid database file")
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options configure Open. The zero value opens read-write with defaults.
+type Options struct {
+	// ReadOnly opens the database for lookups only (scanners): no
+	// migration, no writes, and the file must already hold the current
+	// schema.
+	ReadOnly bool
+	// BusyTimeout is how long a statement waits for another process's lock
+	// before failing. Default 10s.
+	BusyTimeout time.Duration
+	// MaxReaders bounds the pool of read connections. Default 8.
+	MaxReaders int
+	// Now is the clock for change-log and state times. Default time.Now.
+	Now func() time.Time
+}
+
+// Validate reports options that cannot work.
+func (o Options) Validate() error {
+	if o.BusyTimeout < 0 {
+		return fmt.Errorf("vulndb: negative busy timeout %v", o.BusyTimeout)
+	}
+	if o.MaxReaders < 0 {
+		return fmt.Errorf("vulndb: negative reader count %d", o.MaxReaders)
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	if o.MaxReaders == 0 {
+		o.MaxReaders = 8
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// DB is an open advisory store. Its methods are safe for concurrent use;
+// writes are serialised, reads run in parallel on snapshots that never show
+// a half-applied update.
+type DB struct {
+	path string
+	opts Options
+	// rw is nil when read-only. One connection: SQLite has one writer
+	// anyway, and a single connection keeps the prepared statements hot.
+	rw *sql.DB
+	ro *sql.DB
+	// writeMu serialises Apply and friends within the process so a second
+	// writer waits here instead of in SQLite's busy handler.
+	writeMu sync.Mutex
+
+	affecting *sql.Stmt
+}
+
+// Open opens the advisory store at path, creating it and its schema when
+// path does not exist (unless read-only). Schema migrations are applied in
+// order; a database written by a newer schema is refused with
+// ErrSchemaTooNew. A file that is not a database gives an error wrapping
+// ErrNotDatabase that names it.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	if path == "" {
+		return nil, errors.New("vulndb: empty database path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: %s: %w", path, err)
+	}
+	if err := checkFile(abs, opts.ReadOnly); err != nil {
+		return nil, err
+	}
+	db := &DB{path: abs, opts: opts}
+	if err := db.open(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) open(ctx context.Context) error {
+	busy := fmt.Sprintf("busy_timeout(%d)", db.opts.BusyTimeout.Milliseconds())
+	if !db.opts.ReadOnly {
+		rw, err := sql.Open("sqlite", dsn(db.path, []string{
+			busy, "journal_mode(WAL)", "synchronous(NORMAL)",
+			"cache_size(-65536)", "temp_store(MEMORY)", "wal_autocheckpoint(16384)",
+		}, "_txlock=immediate"))
+		if err != nil {
+			return fmt.Errorf("vulndb: open %s: %w", db.path, err)
+		}
+		rw.SetMaxOpenConns(1)
+		rw.SetMaxIdleConns(1)
+		rw.SetConnMaxLifetime(0)
+		db.rw = rw
+		if err := db.migrate(ctx); err != nil {
+			return err
+		}
+	}
+	ro, err := sql.Open("sqlite", dsn(db.path, []string{busy, "query_only(1)", "cache_size(-16384)", "mmap_size(268435456)"}, "mode=ro"))
+	if err != nil {
+		return fmt.Errorf("vulndb: open %s: %w", db.path, err)
+	}
+	ro.SetMaxOpenConns(db.opts.MaxReaders)
+	ro.SetMaxIdleConns(db.opts.MaxReaders)
+	db.ro = ro
+	if db.opts.ReadOnly {
+		v, err := schemaVersion(ctx, ro)
+		if err != nil {
+			return db.fileErr(err)
+		}
+		known := len(migrations())
+		switch {
+		case v > known:
+			return fmt.Errorf("%w: %s has schema version %d, this build knows up to %d", ErrSchemaTooNew, db.path, v, known)
+		case v == 0:
+			return fmt.Errorf("vulndb: %s holds no advisory database (run an update first)", db.path)
+		case v < known:
+			return fmt.Errorf("vulndb: %s has schema version %d, older than %d: open it read-write once to migrate", db.path, v, known)
+		}
+	}
+	db.affecting, err = ro.PrepareContext(ctx, affectingQuery)
+	if err != nil {
+		return db.fileErr(err)
+	}
+	return nil
+}
+
+// dsn builds a modernc.org/sqlite URI for path with pragmas run on every new
+// connection. The path is escaped: SQLite decodes %XX in file: URIs, and '?'
+// or '#' in a directory name would otherwise end the path.
+func dsn(path string, pragmas []string, extra ...string) string {
+	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	q := make([]string, 0, len(pragmas)+len(extra))
+	for _, pr := range pragmas {
+		q = append(q, "_pragma="+url.QueryEscape(pr))
+	}
+	q = append(q, extra...)
+	return "file:" + p + "?" + strings.Join(q, "&")
+}
+
+// Close releases the database. Updates in flight fail.
+func (db *DB) Close() error {
+	var errs []error
+	if db.affecting != nil {
+		errs = append(errs, db.affecting.Close())
+	}
+	if db.ro != nil {
+		errs = append(errs, db.ro.Close())
+	}
+	if db.rw != nil {
+		errs = append(errs, db.rw.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Path returns the database file's absolute path.
+func (db *DB) Path() string { return db.path }
+
+// fileErr wraps an SQLite error so it names the file; SQLite's "file is not
+// a database" and "malformed" errors also wrap ErrNotDatabase.
+func (db *DB) fileErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "not a database") || strings.Contains(msg, "malformed") || strings.Contains(msg, "SQLITE_CORRUPT") || strings.Contains(msg, "SQLITE_NOTADB") {
+		return fmt.Errorf("vulndb: %s: %w: %w", db.path, ErrNotDatabase, err)
+	}
+	return fmt.Errorf("vulndb: %s: %w", db.path, err)
+}
+
+// migration is one numbered schema step.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations lists the embedded migrations in order; file NNNN_name.sql is
+// schema version NNNN, numbered from 1 without gaps.
+func migrations() []migration {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		// The directory is compiled in; reaching here is a build defect.
+		panic(fmt.Sprintf("vulndb: embedded migrations: %v", err))
+	}
+	var ms []migration
+	for _, e := range entries {
+		var v int
+		if _, err := fmt.Sscanf(e.Name(), "%04d_", &v); err != nil {
+			panic(fmt.Sprintf("vulndb: migration file %s is not named NNNN_name.sql", e.Name()))
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			panic(fmt.Sprintf("vulndb: embedded migration %s: %v", e.Name(), err))
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			panic(fmt.Sprintf("vulndb: migration %s: expected version %d", m.name, i+1))
+		}
+	}
+	return ms
+}
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int { return len(migrations()) }
+
+func schemaVersion(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int, error) {
+	var v int
+	err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// migrate brings the schema up to date, each step in its own transaction so
+// a failure leaves the last complete version.
+func (db *DB) migrate(ctx context.Context) error {
+	v, err := schemaVersion(ctx, db.rw)
+	if err != nil {
+		return db.fileErr(err)
+	}
+	ms := migrations()
+	if v > len(ms) {
+		return fmt.Errorf("%w: %s has schema version %d, this build knows up to %d", ErrSchemaTooNew, db.path, v, len(ms))
+	}
+	for _, m := range ms[v:] {
+		tx, err := db.rw.BeginTx(ctx, nil)
+		if err != nil {
+			return db.fileErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("vulndb: %s: migration %s: %w", db.path, m.name, err)
+		}
+		// PRAGMA takes no parameters; the version is our own integer.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("vulndb: %s: migration %s: %w", db.path, m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("vulndb: %s: migration %s: %w", db.path, m.name, err)
+		}
+	}
+	return nil
+}
+
+// sqliteMagic starts every SQLite database file.
+const sqliteMagic = "SQLite format 3\x00"
+
+// checkFile rejects, before SQLite sees it, a file that cannot be an SQLite
+// database or that was cut short: SQLite itself would report truncation only
+// when a query reaches a missing page. A missing or empty file is a new
+// database (allowed unless read-only).
+func checkFile(path string, readOnly bool) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if readOnly {
+			return fmt.Errorf("vulndb: %s: %w", path, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("vulndb: %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("vulndb: %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("vulndb: %s: is a directory", path)
+	}
+	if st.Size() == 0 {
+		if readOnly {
+			return fmt.Errorf("vulndb: %s: empty file: %w", path, ErrNotDatabase)
+		}
+		return nil
+	}
+	var hdr [100]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return fmt.Errorf("vulndb: %s: %w: file is shorter than an SQLite header (%d bytes)", path, ErrNotDatabase, st.Size())
+	}
+	if string(hdr[:16]) != sqliteMagic {
+		return fmt.Errorf("vulndb: %s: %w: file is not a database (no SQLite header)", path, ErrNotDatabase)
+	}
+	pageSize := int64(hdr[16])<<8 | int64(hdr[17])
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
+		return fmt.Errorf("vulndb: %s: %w: bad page size %d", path, ErrNotDatabase, pageSize)
+	}
+	// The in-header page count is valid when the change counter matches
+	// the "version valid for" field (SQLite ≥ 3.7.0 keeps both). In WAL
+	// mode the file may hold fewer pages than the database (the rest are
+	// in the log), never more than the count says it needs, so only a file
+	// shorter than the count is damaged.
+	pages := be32(hdr[28:32])
+	if pages > 0 && be32(hdr[24:28]) == be32(hdr[92:96]) && st.Size() < pages*pageSize && !walHasFrames(path) {
+		return fmt.Errorf("vulndb: %s: %w: truncated (%d bytes, header says %d pages of %d)", path, ErrNotDatabase, st.Size(), pages, pageSize)
+	}
+	return nil
+}
+
+func be32(b []byte) int64 {
+	return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
+}
+
+// walHasFrames reports whether a write-ahead log beside path holds frames,
+// in which case the database file alone need not be complete.
+func walHasFrames(path string) bool {
+	st, err := os.Stat(path + "-wal")
+	return err == nil && st.Size() > 32
+}

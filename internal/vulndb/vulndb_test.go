@@ -1,0 +1,449 @@
+package vulndb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigilproject/vigil/internal/advisory"
+	"github.com/vigilproject/vigil/internal/feed"
+)
+
+func TestOpenSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sub dir?#%", "v.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, path, Options{ReadOnly: true}); err == nil {
+		t.Fatal("read-only open of a missing file succeeded")
+	}
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := schemaVersion(ctx, db.ro); err != nil || v != SchemaVersion() {
+		t.Fatalf("schema version = %d, %v; want %d", v, err, SchemaVersion())
+	}
+	var mode string
+	if err := db.rw.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	db.Close()
+
+	// Reopening migrates nothing and keeps working; read-only opens too.
+	db, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Apply(ctx, feed.Batch{Source: "x", Advisories: seqOf(nil)}, feed.SourceState{}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Apply on read-only = %v, want ErrReadOnly", err)
+	}
+	if err := ro.RecordFailure(ctx, "x", t0, errors.New("boom")); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("RecordFailure on read-only = %v, want ErrReadOnly", err)
+	}
+	if ms, err := ro.Affecting(ctx, "npm", "x"); err != nil || ms != nil {
+		t.Errorf("Affecting on empty store = %v, %v", ms, err)
+	}
+	ro.Close()
+
+	// A database from the future is refused, read-write and read-only.
+	raw, err := sql.Open("sqlite", dsn(path, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	for _, ro := range []bool{false, true} {
+		_, err := Open(ctx, path, Options{ReadOnly: ro})
+		if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), path) {
+			t.Errorf("Open(read-only=%v) of schema 99 = %v, want ErrSchemaTooNew naming the file", ro, err)
+		}
+	}
+}
+
+func TestOpenBadFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	// A real database to damage.
+	good := filepath.Join(dir, "good.db")
+	db, err := Open(ctx, good, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, db, "osv", true, pick(testdataRecords(t), "PYSEC-2024-4", "GHSA-jfh8-c2jp-5v3q"))
+	if _, err := db.rw.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	whole, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(whole) < 8192 {
+		t.Fatalf("test database only %d bytes", len(whole))
+	}
+
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"garbage", []byte(strings.Repeat("this is not a database\n", 300))},
+		{"zeros", make([]byte, 4096)},
+		{"short", []byte("SQLite format 3\x00\x10\x00")},
+		{"header only", whole[:100]},
+		{"truncated", whole[:len(whole)/2]},
+		{"bad page size", append(append([]byte{}, whole[:16]...), append([]byte{0x03, 0x00}, whole[18:]...)...)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, ro := range []bool{false, true} {
+				path := filepath.Join(t.TempDir(), "bad.db")
+				if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				db, err := Open(ctx, path, Options{ReadOnly: ro})
+				if err == nil {
+					db.Close()
+					t.Fatalf("Open(read-only=%v) succeeded", ro)
+				}
+				if !errors.Is(err, ErrNotDatabase) || !strings.Contains(err.Error(), path) {
+					t.Errorf("Open(read-only=%v) = %v; want ErrNotDatabase naming %s", ro, err, path)
+				}
+				after, _ := os.ReadFile(path)
+				if string(after) != string(tc.data) {
+					t.Errorf("Open(read-only=%v) modified the bad file", ro)
+				}
+			}
+		})
+	}
+	if _, err := Open(ctx, dir, Options{}); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Open(directory) = %v, want an error naming it", err)
+	}
+}
+
+func TestChangeLog(t *testing.T) {
+	ctx := context.Background()
+	recs := testdataRecords(t)
+	db, clk := openTest(t, Options{})
+
+	first := []string{"PYSEC-2024-4", "PYSEC-2024-33", "GO-2020-0001", "GO-2022-0617", "CVE-2024-10524", "DEBIAN-CVE-2023-38545"}
+	st := apply(t, db, "osv", true, pick(recs, first...))
+	if diff := cmp.Diff(feed.ApplyStats{Added: 6}, st); diff != "" {
+		t.Errorf("first import stats (-want +got):\n%s", diff)
+	}
+	wantKeys := map[string][]Key{
+		"PYSEC-2024-4":          keys("PyPI|gitpython"),
+		"PYSEC-2024-33":         keys("PyPI|vantage6-node"),
+		"GO-2020-0001":          keys("Go|github.com/gin-gonic/gin"),
+		"GO-2022-0617":          keys("Go|k8s.io/kubernetes"),
+		"CVE-2024-10524":        keys("Alpine:v3.21|wget", "Alpine:v3.22|wget", "Debian:11|wget", "Debian:12|wget", "Debian:13|wget"),
+		"DEBIAN-CVE-2023-38545": keys("Debian:12|curl"),
+		"DSA-5474-1":            keys("Debian:11|intel-microcode", "Debian:12|intel-microcode"),
+	}
+	var want []Change
+	for i, id := range first {
+		kind := KindNew
+		if id == "GO-2022-0617" {
+			kind = KindWithdrawn // published already withdrawn
+		}
+		want = append(want, Change{Seq: int64(i + 1), AdvisoryID: id, Source: "osv", Kind: kind, Keys: wantKeys[id], Time: t0})
+	}
+	if diff := cmp.Diff(want, changesAfter(t, db, 0)); diff != "" {
+		t.Fatalf("first import change log (-want +got):\n%s", diff)
+	}
+
+	// The same snapshot again: nothing to write, nothing to log.
+	clk.advance(time.Hour)
+	st = apply(t, db, "osv", true, pick(recs, first...))
+	if diff := cmp.Diff(feed.ApplyStats{Unchanged: 6}, st); diff != "" {
+		t.Errorf("identical re-import stats (-want +got):\n%s", diff)
+	}
+	if cs := changesAfter(t, db, 6); len(cs) != 0 {
+		t.Errorf("identical re-import logged %d changes: %+v", len(cs), cs)
+	}
+
+	// A new snapshot: one modified (fixed version moves, Debian:12 entry
+	// dropped), one withdrawn upstream, one new, one gone.
+	clk.advance(time.Hour)
+	mod := recs["CVE-2024-10524"]
+	mod.Affected = append([]advisory.Affected{}, mod.Affected[0], mod.Affected[1], mod.Affected[2], mod.Affected[4])
+	mod.Affected[3].Ranges = []advisory.Range{{Type: "ECOSYSTEM", Events: []advisory.Event{{Introduced: "0"}, {Fixed: "1.25.0-2"}}}}
+	wd := recs["PYSEC-2024-4"]
+	wd.Withdrawn = clk.t.Add(-time.Minute)
+	second := append(advs(wd, mod), pick(recs, "GO-2020-0001", "GO-2022-0617", "DEBIAN-CVE-2023-38545", "DSA-5474-1")...)
+	st = apply(t, db, "osv", true, second)
+	if diff := cmp.Diff(feed.ApplyStats{Added: 1, Modified: 1, Withdrawn: 2, Unchanged: 3}, st); diff != "" {
+		t.Errorf("second snapshot stats (-want +got):\n%s", diff)
+	}
+	t2 := t0.Add(2 * time.Hour)
+	want = []Change{
+		{Seq: 7, AdvisoryID: "PYSEC-2024-4", Source: "osv", Kind: KindWithdrawn, Keys: wantKeys["PYSEC-2024-4"], Time: t2},
+		// Keys before and after: Debian:12 is no longer named but its
+		// findings change.
+		{Seq: 8, AdvisoryID: "CVE-2024-10524", Source: "osv", Kind: KindModified, Keys: wantKeys["CVE-2024-10524"], Time: t2},
+		{Seq: 9, AdvisoryID: "DSA-5474-1", Source: "osv", Kind: KindNew, Keys: wantKeys["DSA-5474-1"], Time: t2},
+		{Seq: 10, AdvisoryID: "PYSEC-2024-33", Source: "osv", Kind: KindWithdrawn, Keys: wantKeys["PYSEC-2024-33"], Time: t2},
+	}
+	if diff := cmp.Diff(want, changesAfter(t, db, 6)); diff != "" {
+		t.Errorf("second snapshot change log (-want +got):\n%s", diff)
+	}
+	if v, err := db.Version(ctx); err != nil || v != 10 {
+		t.Errorf("Version = %d, %v; want 10", v, err)
+	}
+	if cs, err := db.Changes(ctx, 7, 2); err != nil || len(cs) != 2 || cs[0].Seq != 8 || cs[1].Seq != 9 {
+		t.Errorf("Changes(7, 2) = %+v, %v; want seq 8 and 9", cs, err)
+	}
+
+	// Withdrawn and gone advisories match nothing; the modified one moved.
+	for _, k := range []Key{{"PyPI", "gitpython"}, {"PyPI", "vantage6-node"}, {"Debian:12", "wget"}, {"Go", "k8s.io/kubernetes"}} {
+		if ms, err := db.Affecting(ctx, k.Ecosystem, k.Package); err != nil || len(ms) != 0 {
+			t.Errorf("Affecting(%v) = %v, %v; want nothing", k, matchIDs(ms), err)
+		}
+	}
+	ms, err := db.Affecting(ctx, "Debian:13", "wget")
+	if err != nil || len(ms) != 1 || ms[0].Affected.Ranges[0].Events[1].Fixed != "1.25.0-2" {
+		t.Errorf("Affecting(Debian:13 wget) = %+v, %v; want the modified range", ms, err)
+	}
+
+	// A delta touches only what it carries: absent records stay.
+	clk.advance(time.Hour)
+	back := recs["PYSEC-2024-33"]
+	st = apply(t, db, "osv", false, advs(back))
+	if diff := cmp.Diff(feed.ApplyStats{Added: 1}, st); diff != "" {
+		t.Errorf("delta stats (-want +got):\n%s", diff)
+	}
+	want = []Change{{Seq: 11, AdvisoryID: "PYSEC-2024-33", Source: "osv", Kind: KindNew, Keys: wantKeys["PYSEC-2024-33"], Time: t0.Add(3 * time.Hour)}}
+	if diff := cmp.Diff(want, changesAfter(t, db, 10)); diff != "" {
+		t.Errorf("delta change log (-want +got):\n%s", diff)
+	}
+	if ms, err := db.Affecting(ctx, "Go", "github.com/gin-gonic/gin"); err != nil || len(ms) != 1 {
+		t.Errorf("delta withdrew an absent record: %v, %v", matchIDs(ms), err)
+	}
+	if s, err := db.State(ctx, "osv"); err != nil || s.Records != 7 {
+		t.Errorf("State(osv).Records = %d, %v; want 7 (6 in the snapshot + 1 back)", s.Records, err)
+	}
+	checkGroups(t, db)
+}
+
+func TestApplySkipsBadRecords(t *testing.T) {
+	ctx := context.Background()
+	recs := testdataRecords(t)
+	db, _ := openTest(t, Options{})
+	apply(t, db, "osv", true, pick(recs, "PYSEC-2024-4", "GO-2020-0001"))
+
+	// A full snapshot in which PYSEC-2024-4 fails to parse (the iterator
+	// names it) and two records are unusable: PYSEC-2024-4 keeps its
+	// stored data instead of being withdrawn.
+	batch := []result{
+		{adv: advisory.Advisory{ID: "PYSEC-2024-4"}, err: errors.New("bad modified time")},
+		{err: errors.New("truncated JSON")},
+		{adv: advisory.Advisory{Summary: "no id"}},
+		{adv: recs["GO-2020-0001"]},
+		{adv: recs["GO-2020-0001"]},
+	}
+	st := apply(t, db, "osv", true, batch)
+	want := feed.ApplyStats{Unchanged: 1, Skipped: 4, SkippedErrors: []string{
+		"osv PYSEC-2024-4: bad modified time",
+		"osv: truncated JSON",
+		"osv: advisory without id",
+		"osv GO-2020-0001: duplicate id in batch",
+	}}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+	if ms, err := db.Affecting(ctx, "PyPI", "gitpython"); err != nil || len(ms) != 1 {
+		t.Errorf("skipped record was withdrawn: %v, %v", matchIDs(ms), err)
+	}
+	if cs := changesAfter(t, db, 2); len(cs) != 0 {
+		t.Errorf("logged %+v", cs)
+	}
+}
+
+func TestApplyRejectsBadBatches(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, Options{})
+	for name, b := range map[string]feed.Batch{
+		"no source":     {Advisories: seqOf(nil)},
+		"no iterator":   {Source: "x"},
+		"two iterators": {Source: "x", Advisories: seqOf(nil), KEV: func(func(advisory.KEV, error) bool) {}},
+	} {
+		if _, err := db.Apply(ctx, b, feed.SourceState{}); err == nil {
+			t.Errorf("%s: Apply succeeded", name)
+		}
+	}
+	if _, err := db.Apply(ctx, feed.Batch{Source: "x", Advisories: seqOf(nil)}, feed.SourceState{Source: "y"}); err == nil {
+		t.Error("Apply with another source's state succeeded")
+	}
+}
+
+func TestApplyCancelled(t *testing.T) {
+	recs := testdataRecords(t)
+	db, _ := openTest(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var rs []result
+	for i := range 3 * checkEvery {
+		a := recs["GO-2020-0001"]
+		a.ID = a.ID + "-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()
+		a.Aliases = nil
+		rs = append(rs, result{adv: a})
+	}
+	seq := func(yield func(advisory.Advisory, error) bool) {
+		for i, r := range rs {
+			if i == checkEvery+3 {
+				cancel()
+			}
+			if !yield(r.adv, r.err) {
+				return
+			}
+		}
+	}
+	_, err := db.Apply(ctx, feed.Batch{Source: "osv", Full: true, Advisories: seq}, feed.SourceState{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Apply = %v, want context.Canceled", err)
+	}
+	if v, err := db.Version(context.Background()); err != nil || v != 0 {
+		t.Errorf("after a cancelled Apply Version = %d, %v; want 0", v, err)
+	}
+	if s, err := db.State(context.Background(), "osv"); err != nil || s != (feed.SourceState{}) {
+		t.Errorf("after a cancelled Apply State = %+v, %v; want zero", s, err)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	ctx := context.Background()
+	recs := testdataRecords(t)
+	db, clk := openTest(t, Options{})
+	if s, err := db.State(ctx, "osv"); err != nil || s != (feed.SourceState{}) {
+		t.Fatalf("State of a new source = %+v, %v; want zero", s, err)
+	}
+	if b, err := db.Built(ctx); err != nil || !b.IsZero() {
+		t.Fatalf("Built of an empty store = %v, %v", b, err)
+	}
+	fp := feed.Fingerprint{ETag: `"abc"`, LastModified: "Sat, 28 Nov 2026 02:53:00 GMT", Cursor: "2026-11-28T00:00:00Z", Digest: "sha256:00"}
+	_, err := db.Apply(ctx, feed.Batch{Source: "osv", Full: true, Advisories: seqOf(pick(recs, "PYSEC-2024-4", "GO-2020-0001"))},
+		feed.SourceState{URL: "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip", Fingerprint: fp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(time.Hour)
+	if err := db.RecordFailure(ctx, "osv", clk.t, errors.New("fetch: 503")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordFailure(ctx, "kev", clk.t, errors.New("fetch: timeout")); err != nil {
+		t.Fatal(err)
+	}
+	want := []feed.SourceState{
+		{Source: "kev", LastAttempt: clk.t, LastError: "fetch: timeout"},
+		{Source: "osv", URL: "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip", Fingerprint: fp,
+			LastAttempt: clk.t, LastSuccess: t0, Records: 2, LastError: "fetch: 503"},
+	}
+	got, err := db.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Status (-want +got):\n%s", diff)
+	}
+	if b, err := db.Built(ctx); err != nil || !b.Equal(t0) {
+		t.Errorf("Built = %v, %v; want %v", b, err, t0)
+	}
+	if n, err := db.Size(ctx); err != nil || n <= 0 {
+		t.Errorf("Size = %d, %v", n, err)
+	}
+	// A success clears the error.
+	apply(t, db, "osv", true, pick(recs, "PYSEC-2024-4"))
+	if s, err := db.State(ctx, "osv"); err != nil || s.LastError != "" || !s.LastSuccess.Equal(clk.t) || s.Records != 1 {
+		t.Errorf("State after success = %+v, %v", s, err)
+	}
+}
+
+// checkGroups recomputes the alias groups from scratch and compares them
+// with the stored ones, so incremental regrouping is checked against the
+// definition.
+func checkGroups(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, adv FROM ids`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uf := unionFind{}
+	first := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var adv int64
+		if err := rows.Scan(&id, &adv); err != nil {
+			t.Fatal(err)
+		}
+		uf.add(adv)
+		if f, ok := first[id]; ok {
+			uf.union(f, adv)
+		} else {
+			first[id] = adv
+		}
+	}
+	rows.Close()
+	size := map[int64]int{}
+	for adv := range uf {
+		size[uf.find(adv)]++
+	}
+	rows, err = db.ro.QueryContext(ctx, `SELECT a.adv, a.grp, g.members FROM advisories a LEFT JOIN groups g ON g.grp = a.grp`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var adv, grp int64
+		var members sql.NullString
+		if err := rows.Scan(&adv, &grp, &members); err != nil {
+			t.Fatal(err)
+		}
+		want := uf.find(adv)
+		if grp != want {
+			t.Errorf("advisory %d in group %d, want %d", adv, grp, want)
+		}
+		if size[want] < 2 {
+			if members.Valid {
+				t.Errorf("advisory %d is alone but group %d has a row", adv, grp)
+			}
+			continue
+		}
+		var ms []int64
+		if !members.Valid || json.Unmarshal([]byte(members.String), &ms) != nil || !slices.Contains(ms, adv) || len(ms) != size[want] {
+			t.Errorf("advisory %d: group %d row %v, want %d members including it", adv, grp, members, size[want])
+		}
+	}
+	multi := 0
+	for _, n := range size {
+		if n >= 2 {
+			multi++
+		}
+	}
+	var groups int
+	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM groups`).Scan(&groups); err != nil || groups != multi {
+		t.Errorf("%d group rows (%v), want %d", groups, err, multi)
+	}
+	// The copies in affected rows follow their advisories.
+	var stale int
+	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM affected f JOIN advisories a ON a.adv = f.adv
+		WHERE f.grp <> a.grp OR f.live <> (a.withdrawn IS NULL) OR f.cve IS NOT a.cve OR f.cves IS NOT a.cves`).Scan(&stale); err != nil || stale != 0 {
+		t.Errorf("%d affected rows disagree with their advisory (%v)", stale, err)
+	}
+}
