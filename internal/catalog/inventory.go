@@ -180,6 +180,9 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 	}
 	if distro != nil {
 		inv.Distro = distro
+		// Distroless images keep one dpkg stanza per package in status.d
+		// and have no status file.
+		distro.Distroless = dpkgStyle(runs) == "status.d"
 		if distro.Unknown {
 			inv.Warnings = append(inv.Warnings, fmt.Sprintf("operating system %q: release could not be told (end of life or unknown)", distro.ID))
 		}
@@ -310,6 +313,28 @@ func fanOut(ctx context.Context, name string, r io.Reader, size int64, fns []ext
 		return out, readErr
 	}
 	return out, errors.Join(errs...)
+}
+
+// dpkgStyle tells how the image's dpkg database is kept: "status",
+// "status.d" (distroless) or "" when it has none.
+func dpkgStyle(runs []catalogerRun) string {
+	style := ""
+	for _, r := range runs {
+		for _, p := range r.last {
+			if p.Ecosystem != sbom.Deb {
+				continue
+			}
+			for _, l := range p.Locations {
+				switch {
+				case l == "/var/lib/dpkg/status":
+					return "status"
+				case strings.HasPrefix(l, "/var/lib/dpkg/status.d/"):
+					style = "status.d"
+				}
+			}
+		}
+	}
+	return style
 }
 
 // catalogerRun follows one cataloger's results from layer to layer, to

@@ -186,3 +186,28 @@ func TestCache(t *testing.T) {
 		t.Errorf("inventory with a damaged cache differs:\n%s", diff)
 	}
 }
+
+func TestDistroless(t *testing.T) {
+	l := layer(t, map[string]string{
+		"etc/os-release":                "ID=debian\nVERSION_ID=\"12\"\n",
+		"var/lib/dpkg/status.d/libssl3": "Package: libssl3\nVersion: 3.0.15-1~deb12u1\nArchitecture: amd64\nSource: openssl\n",
+		"var/lib/dpkg/status.d/base":    "Package: base-files\nVersion: 12.4+deb12u7\nArchitecture: amd64\n",
+	})
+	img, err := mutate.AppendLayers(empty.Image, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lp, _ := layout.Write(dir, empty.Index)
+	if err := lp.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	inv := run(t, "oci-dir:"+dir, catalog.Options{})
+	if inv.Distro == nil || !inv.Distro.Distroless || len(inv.Packages) != 2 {
+		t.Fatalf("distro %+v, %d packages", inv.Distro, len(inv.Packages))
+	}
+	dir2, _ := testImage(t, nil)
+	if inv := run(t, "oci-dir:"+dir2, catalog.Options{}); inv.Distro.Distroless {
+		t.Error("an image with /var/lib/dpkg/status is not distroless")
+	}
+}
