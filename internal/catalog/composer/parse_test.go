@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -128,7 +130,7 @@ func TestInstalledWins(t *testing.T) {
 		"app/vendor/acme/lib/composer.lock":          {Data: lock},
 		"usr/share/doc/php-x/examples/composer.lock": {Data: lock},
 	}
-	pkgs, warns := runCataloger(t, NewLock(), fsys)
+	pkgs, warns := catalogtest.Run(t, NewLock(), fsys)
 	var got []string
 	for _, p := range pkgs {
 		s := p.PURL + " " + p.Locations[0]
@@ -150,7 +152,7 @@ func TestInstalledWins(t *testing.T) {
 		t.Errorf("lock warnings (-want +got):\n%s", diff)
 	}
 
-	_, warns = runCataloger(t, NewInstalled(), fsys)
+	_, warns = catalogtest.Run(t, NewInstalled(), fsys)
 	if diff := cmp.Diff([]string{"composer-installed: /broken/vendor/composer/installed.json: invalid JSON: unexpected end of JSON input"}, warns); diff != "" {
 		t.Errorf("installed warnings (-want +got):\n%s", diff)
 	}

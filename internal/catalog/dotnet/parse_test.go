@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -147,14 +149,14 @@ func TestBadInput(t *testing.T) {
 		"src/packages.lock.json":   {Data: []byte(`{"version": 1, "dependencies": {"net8.0": {"B": {"type": "Direct", "resolved": "2.0.0"}}}}`)},
 		"other/packages.lock.json": {Data: []byte(`[]`)},
 	}
-	pkgs, warns := runCataloger(t, NewDeps(), fsys)
+	pkgs, warns := catalogtest.Run(t, NewDeps(), fsys)
 	if diff := cmp.Diff([]string{"dotnet-deps: /app/Broken.deps.json: invalid JSON: unexpected end of JSON input"}, warns); diff != "" {
 		t.Errorf("deps warnings (-want +got):\n%s", diff)
 	}
 	if len(pkgs) != 1 || pkgs[0].PURL != "pkg:nuget/A@1.0.0" {
 		t.Errorf("deps packages = %v", rows(pkgs))
 	}
-	pkgs, warns = runCataloger(t, NewLock(), fsys)
+	pkgs, warns = catalogtest.Run(t, NewLock(), fsys)
 	if diff := cmp.Diff([]string{"dotnet-lock: /other/packages.lock.json: not a packages.lock.json: not an object"}, warns); diff != "" {
 		t.Errorf("lock warnings (-want +got):\n%s", diff)
 	}

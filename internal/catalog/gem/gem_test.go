@@ -1,20 +1,16 @@
 package gem
 
 import (
-	"context"
-	"encoding/json"
 	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigilproject/vigil/internal/catalog"
-	"github.com/vigilproject/vigil/internal/image"
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 	"github.com/vigilproject/vigil/internal/sbom"
 )
 
@@ -37,116 +33,12 @@ func rows(pkgs []sbom.Package) []row {
 	return out
 }
 
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	file := filepath.Join("testdata", name)
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, '\n')
-	if *update {
-		if err := os.WriteFile(file, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", file, diff)
-	}
-}
-
-// loadDir reads a directory tree into a MapFS, files only.
-func loadDir(t *testing.T, root string) fstest.MapFS {
-	t.Helper()
-	fsys := fstest.MapFS{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		fsys[filepath.ToSlash(rel)] = &fstest.MapFile{Data: data, Mode: 0o644}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fsys
-}
-
-// runCataloger runs c on fsys the way the core does: Wants over every file,
-// then Catalog over the wanted ones. It returns the packages and warnings.
-func runCataloger(t *testing.T, c catalog.Cataloger, fsys fstest.MapFS) ([]sbom.Package, []string) {
-	t.Helper()
-	var paths []string
-	for p, f := range fsys {
-		if f.Mode&fs.ModeDir == 0 && c.Wants(p, f.Mode, int64(len(f.Data))) {
-			paths = append(paths, p)
-		}
-	}
-	kept := fstest.MapFS{}
-	for _, p := range paths {
-		kept[p] = fsys[p]
-	}
-	var warns []string
-	slices.Sort(paths)
-	pkgs, err := c.Catalog(context.Background(), catalog.Input{FS: kept, Paths: paths, Warn: func(s string) { warns = append(warns, s) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkgs, warns
-}
-
 // TestRootfs catalogs testdata/rootfs (real specifications and lockfiles,
 // see testdata/README.md), once directly, compared with the golden files,
 // and once through the whole pipeline on a dir: target, which must find the
 // same packages.
 func TestRootfs(t *testing.T) {
-	ctx := context.Background()
-	fsys := loadDir(t, filepath.Join("testdata", "rootfs"))
-	im, err := image.Open(ctx, "dir:testdata/rootfs", image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []catalog.Cataloger{NewInstalled(), NewLock()} {
-		t.Run(c.Name(), func(t *testing.T) {
-			pkgs, warns := runCataloger(t, c, fsys)
-			if len(warns) > 0 {
-				t.Errorf("warnings: %q", warns)
-			}
-			golden(t, c.Name()+".golden.json", rows(pkgs))
-
-			inv, err := catalog.Inventory(ctx, im, catalog.Options{Catalogers: []catalog.Cataloger{c}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(inv.Warnings) > 0 {
-				t.Errorf("inventory warnings: %q", inv.Warnings)
-			}
-			// The core merges a package found in several places.
-			var want, got []string
-			for _, p := range pkgs {
-				want = append(want, p.PURL)
-			}
-			for _, p := range inv.Packages {
-				got = append(got, p.PURL)
-			}
-			slices.Sort(want)
-			slices.Sort(got)
-			want = slices.Compact(want)
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("inventory packages (-direct +inventory):\n%s", diff)
-			}
-		})
-	}
+	catalogtest.CheckRootfs(t, filepath.Join("testdata", "rootfs"), []catalog.Cataloger{NewInstalled(), NewLock()}, rows, *update)
 }
 
 // TestBadInput checks that unreadable input becomes a warning naming the
@@ -165,7 +57,7 @@ func TestBadInput(t *testing.T) {
 		"srv/app/Gemfile.lock":                                  {Data: []byte("{\"not\": \"a lockfile\"}\n")},
 		"srv/other/Gemfile.lock":                                {Data: []byte("GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.4)\n    broken\n    bad name (1.0)\n    json (not-a-version)\n")},
 	}
-	pkgs, warns := runCataloger(t, NewInstalled(), fsys)
+	pkgs, warns := catalogtest.Run(t, NewInstalled(), fsys)
 	want := []string{
 		"gem-installed: /usr/local/bundle/specifications/badname-1.0.gemspec: no valid name and version (\"bad name\", \"1.0\")",
 		"gem-installed: /usr/local/bundle/specifications/computed-1.0.gemspec: no literal name and version",
@@ -183,7 +75,7 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("installed packages (-want +got):\n%s", diff)
 	}
 
-	pkgs, warns = runCataloger(t, NewLock(), fsys)
+	pkgs, warns = catalogtest.Run(t, NewLock(), fsys)
 	want = []string{
 		"gem-lock: /srv/app/Gemfile.lock: not a Gemfile.lock: no GEM, GIT or PATH section",
 		"gem-lock: /srv/other/Gemfile.lock: 3 gem entries skipped, the first \"broken\"",

@@ -1,0 +1,133 @@
+// Package catalogtest holds what the catalogers' tests share: running a
+// cataloger the way the core does, golden files, and the check that a
+// fixture tree gives the same packages directly and through the whole
+// pipeline.
+package catalogtest
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigilproject/vigil/internal/catalog"
+	"github.com/vigilproject/vigil/internal/image"
+	"github.com/vigilproject/vigil/internal/sbom"
+)
+
+// Golden compares got, as indented JSON, with the file, rewriting the file
+// first when update is set.
+func Golden(t testing.TB, file string, got any, update bool) {
+	t.Helper()
+	b, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	if update {
+		if err := os.WriteFile(file, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(b)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", file, diff)
+	}
+}
+
+// LoadDir reads a directory tree into a MapFS, regular files only.
+func LoadDir(t testing.TB, root string) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		fsys[filepath.ToSlash(rel)] = &fstest.MapFile{Data: data, Mode: 0o644}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
+// Run runs c over fsys the way the core does: Wants over every file, then
+// Catalog over the wanted ones. It returns the packages and the warnings.
+func Run(t testing.TB, c catalog.Cataloger, fsys fstest.MapFS) ([]sbom.Package, []string) {
+	t.Helper()
+	var paths []string
+	kept := fstest.MapFS{}
+	for p, f := range fsys {
+		if f.Mode&fs.ModeDir == 0 && c.Wants(p, f.Mode, int64(len(f.Data))) {
+			paths = append(paths, p)
+			kept[p] = f
+		}
+	}
+	slices.Sort(paths)
+	var warns []string
+	pkgs, err := c.Catalog(context.Background(), catalog.Input{FS: kept, Paths: paths, Warn: func(s string) { warns = append(warns, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs, warns
+}
+
+// CheckRootfs catalogs the tree at dir with each cataloger, once directly,
+// compared with testdata/<name>.golden.json through rows, and once through
+// the whole pipeline on a dir: target, which must find the same PURLs and
+// warn about nothing.
+func CheckRootfs[R any](t *testing.T, dir string, cs []catalog.Cataloger, rows func([]sbom.Package) R, update bool) {
+	t.Helper()
+	ctx := context.Background()
+	fsys := LoadDir(t, dir)
+	im, err := image.Open(ctx, "dir:"+dir, image.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		t.Run(c.Name(), func(t *testing.T) {
+			pkgs, warns := Run(t, c, fsys)
+			if len(warns) > 0 {
+				t.Errorf("warnings: %q", warns)
+			}
+			Golden(t, filepath.Join("testdata", c.Name()+".golden.json"), rows(pkgs), update)
+
+			inv, err := catalog.Inventory(ctx, im, catalog.Options{Catalogers: []catalog.Cataloger{c}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inv.Warnings) > 0 {
+				t.Errorf("inventory warnings: %q", inv.Warnings)
+			}
+			// The core merges a package found in several places.
+			var want, got []string
+			for _, p := range pkgs {
+				want = append(want, p.PURL)
+			}
+			for _, p := range inv.Packages {
+				got = append(got, p.PURL)
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			want = slices.Compact(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("inventory packages (-direct +inventory):\n%s", diff)
+			}
+		})
+	}
+}
