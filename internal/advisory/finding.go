@@ -31,7 +31,11 @@ type Finding struct {
 	InstalledVersion string `json:"installedVersion"`
 	// SourcePackage is the distribution source package the advisory names,
 	// for OS packages.
-	SourcePackage string   `json:"sourcePackage,omitempty"`
+	SourcePackage string `json:"sourcePackage,omitempty"`
+	// SourceVersion is the source package's version, the one compared
+	// with a distribution's fixed version (bash 5.2.15-2 for the binary
+	// 5.2.15-2+b13).
+	SourceVersion string   `json:"sourceVersion,omitempty"`
 	Locations     []string `json:"locations,omitempty"`
 	LayerIndex    int      `json:"layerIndex"`
 	LayerDiffID   string   `json:"layerDiffID,omitempty"`
