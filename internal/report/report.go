@@ -42,6 +42,9 @@ type Options struct {
 	// Now returns the document creation time. Nil means time.Now; tests set
 	// it so that golden files stay byte-identical.
 	Now func() time.Time
+	// Template is the Go text/template source used by the "template" scan
+	// format (see WriteScan); other formats ignore it.
+	Template string
 }
 
 func (o Options) now() time.Time {
