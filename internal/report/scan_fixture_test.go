@@ -25,7 +25,7 @@ func testScanResult() *ScanResult {
 		p := inv.Packages[i]
 		return advisory.Finding{
 			PackagePURL: p.PURL, PackageName: p.Name, PackageEcosystem: string(p.Ecosystem),
-			InstalledVersion: p.Version, SourcePackage: p.SourceName,
+			InstalledVersion: p.Version, SourcePackage: p.SourceName, SourceVersion: p.SourceVersion,
 			Locations: p.Locations, LayerIndex: p.Layer.Index, LayerDiffID: string(p.Layer.DiffID), InBase: p.InBase,
 		}
 	}
