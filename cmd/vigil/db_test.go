@@ -119,3 +119,48 @@ func TestDBUpdateFailingSource(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 }
+
+// TestScan scans the real debian-app image against a database made from
+// the real feeds, and checks the exit codes and formats.
+func TestScan(t *testing.T) {
+	m := mirror(t, sharedFeeds(t))
+	img := filepath.Join(sharedFeeds(t), "..", "images", "debian-app")
+	if _, err := os.Stat(img); err != nil {
+		t.Skipf("shared images: %v", err)
+	}
+	dbPath := filepath.Join(t.TempDir(), "vigil.db")
+	if code, _, errOut := runCLI(t, "db", "update", "--db-path", dbPath, "--mirror", m, "--osv-ecosystems", "Go,Debian", "--alpine-branches", "v3.11", "-q"); code != 0 {
+		t.Fatalf("update: %s", errOut)
+	}
+	base := []string{"scan", "oci-dir:" + img, "--db-path", dbPath, "--no-cache", "--offline", "-q"}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{name: "table", args: nil, wantOut: "CVE-"},
+		{name: "json", args: []string{"-f", "json"}, wantOut: `"schemaVersion": 1`},
+		{name: "sarif", args: []string{"-f", "sarif"}, wantOut: `"version": "2.1.0"`},
+		{name: "go module advisories", args: []string{"-f", "json"}, wantOut: `"packageName": "golang.org/x/text"`},
+		{name: "fail on low", args: []string{"--fail-on", "low"}, wantCode: 1, wantOut: "CVE-"},
+		{name: "bad severity", args: []string{"--fail-on", "urgent"}, wantCode: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, append(base, tt.args...)...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d: %s", code, tt.wantCode, errOut)
+			}
+			if !strings.Contains(out, tt.wantOut) {
+				t.Errorf("output lacks %q:\n%.2000s", tt.wantOut, out)
+			}
+		})
+	}
+	t.Run("no database offline", func(t *testing.T) {
+		code, _, errOut := runCLI(t, "scan", "oci-dir:"+img, "--db-path", filepath.Join(t.TempDir(), "none.db"), "--offline", "--no-cache")
+		if code != 2 || !strings.Contains(errOut, "vigil db update") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+	})
+}

@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errPolicy):
+		fmt.Fprintln(stderr, "vigil:", err)
 		return exitPolicy
 	default:
 		fmt.Fprintln(stderr, "vigil:", err)

@@ -70,7 +70,7 @@ that introduced it.`,
 	pf.BoolVar(&g.debug, "debug", false, "write debug logs to stderr")
 	pf.StringVar(&g.cacheDir, "cache-dir", defaultCacheDir(), "cache directory (env VIGIL_CACHE_DIR)")
 	pf.BoolVar(&g.noCache, "no-cache", false, "neither read nor write the layer cache")
-	root.AddCommand(newSBOMCmd(g), newDBCmd(g), newVersionCmd(g))
+	root.AddCommand(newSBOMCmd(g), newScanCmd(g), newDBCmd(g), newVersionCmd(g))
 	return root
 }
 
