@@ -157,6 +157,28 @@ func TestScan(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ignores and VEX", func(t *testing.T) {
+		dir := t.TempDir()
+		ign := filepath.Join(dir, "ignore.yaml")
+		os.WriteFile(ign, []byte("ignore:\n  - id: CVE-2024-28757\n    package: libexpat1\n    reason: not reachable from our code\n"), 0o644)
+		vex := filepath.Join(dir, "vex.json")
+		os.WriteFile(vex, []byte(`{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.com/vex/1","author":"test","timestamp":"2026-11-01T00:00:00Z","version":1,
+"statements":[{"vulnerability":{"name":"CVE-2025-59375"},"products":[{"@id":"pkg:deb/debian/libexpat1"}],"status":"not_affected","justification":"vulnerable_code_not_in_execute_path"}]}`), 0o644)
+		code, out, errOut := runCLI(t, append(base, "-f", "json", "--ignore-file", ign, "--vex", vex)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, want := range []string{`"justification": "not reachable from our code"`, `"justification": "vulnerable_code_not_in_execute_path"`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("json lacks %s", want)
+			}
+		}
+		code, _, errOut = runCLI(t, append(base, "--ignore-file", filepath.Join(dir, "missing.yaml"))...)
+		if code != 2 || !strings.Contains(errOut, "missing.yaml") {
+			t.Errorf("missing ignore file: exit %d: %s", code, errOut)
+		}
+	})
+
 	t.Run("no database offline", func(t *testing.T) {
 		code, _, errOut := runCLI(t, "scan", "oci-dir:"+img, "--db-path", filepath.Join(t.TempDir(), "none.db"), "--offline", "--no-cache")
 		if code != 2 || !strings.Contains(errOut, "vigil db update") {

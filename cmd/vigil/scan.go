@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigilproject/vigil/internal/advisory"
 	"github.com/vigilproject/vigil/internal/match"
+	"github.com/vigilproject/vigil/internal/match/suppress"
 	"github.com/vigilproject/vigil/internal/report"
 	"github.com/vigilproject/vigil/internal/vulndb"
 )
@@ -22,6 +23,8 @@ func newScanCmd(g *globals) *cobra.Command {
 	var format, output, template, severity, failOn string
 	var ignoreUnfixed, kevOnly, failOnKEV, offline, skipUpdate bool
 	var epssMin float64
+	var ignoreFile string
+	var vexFiles []string
 	var maxAge time.Duration
 	cmd := &cobra.Command{
 		Use:   "scan TARGET",
@@ -73,10 +76,15 @@ Formats: ` + strings.Join(report.ScanFormats(), ", ") + `.`,
 			if err != nil {
 				return err
 			}
+			ign, vex, err := loadSuppressions(ignoreFile, cmd.Flags().Changed("ignore-file"), vexFiles)
+			if err != nil {
+				return err
+			}
 			res, err := match.Match(ctx, inv, vdb, opts)
 			if err != nil {
 				return err
 			}
+			res.Warnings = append(res.Warnings, suppress.Apply(res.Findings, time.Now(), ign, vex)...)
 			sr := &report.ScanResult{Inventory: inv, Findings: res.Findings, Warnings: res.Warnings}
 			sr.DBVersion, _ = vdb.Version(ctx)
 			sr.DBBuilt, _ = vdb.Built(ctx)
@@ -104,7 +112,37 @@ Formats: ` + strings.Join(report.ScanFormats(), ", ") + `.`,
 	fl.BoolVar(&offline, "offline", false, "never fetch: use the database as it is")
 	fl.BoolVar(&skipUpdate, "skip-db-update", false, "do not create a missing database")
 	fl.DurationVar(&maxAge, "max-age", DefaultMaxAge, "warn when the database is older than this")
+	fl.StringVar(&ignoreFile, "ignore-file", ".vigilignore.yaml", "ignore rules (id or alias, optional package/PURL, reason, expiry); read when present")
+	fl.StringArrayVar(&vexFiles, "vex", nil, "OpenVEX or CycloneDX VEX document whose not_affected/fixed statements suppress findings (repeatable)")
 	return cmd
+}
+
+// loadSuppressions reads the ignore file (an error when it was named
+// explicitly and is missing) and the VEX documents.
+func loadSuppressions(ignoreFile string, explicit bool, vexFiles []string) ([]*suppress.Ignore, []*suppress.VEX, error) {
+	var ign []*suppress.Ignore
+	if ignoreFile != "" {
+		_, err := os.Stat(ignoreFile)
+		switch {
+		case err == nil:
+			i, err := suppress.LoadIgnore(ignoreFile)
+			if err != nil {
+				return nil, nil, err
+			}
+			ign = append(ign, i)
+		case explicit:
+			return nil, nil, fmt.Errorf("--ignore-file: %w", err)
+		}
+	}
+	var vex []*suppress.VEX
+	for _, f := range vexFiles {
+		v, err := suppress.LoadVEX(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--vex: %w", err)
+		}
+		vex = append(vex, v)
+	}
+	return ign, vex, nil
 }
 
 // openScanDB opens the vulnerability database for reading, creating it on
