@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigilproject/vigil/internal/catalog"
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 	"github.com/vigilproject/vigil/internal/image"
 	"github.com/vigilproject/vigil/internal/sbom"
 )
@@ -60,20 +61,10 @@ func rows(pkgs []sbom.Package) []row {
 	return out
 }
 
+// catalogFS runs c over fsys as the core does, paths sorted.
 func catalogFS(t *testing.T, c *Cataloger, fsys fstest.MapFS) ([]sbom.Package, []string) {
 	t.Helper()
-	var paths []string
-	for p, f := range fsys {
-		if c.Wants(p, f.Mode, int64(len(f.Data))) {
-			paths = append(paths, p)
-		}
-	}
-	var warns []string
-	pkgs, err := c.Catalog(context.Background(), catalog.Input{FS: fsys, Paths: paths, Warn: func(s string) { warns = append(warns, s) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkgs, warns
+	return catalogtest.Run(t, c, fsys)
 }
 
 func TestLockfiles(t *testing.T) {
