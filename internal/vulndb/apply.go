@@ -15,6 +15,9 @@ import (
 	"github.com/vigilproject/vigil/internal/feed"
 )
 
+// DB stores feed batches.
+var _ feed.Sink = (*DB)(nil)
+
 // maxSkipReasons bounds ApplyStats.SkippedErrors.
 const maxSkipReasons = 10
 
@@ -33,6 +36,8 @@ const checkEvery = 256
 // record the iterator reports as bad is skipped and counted; when the
 // iterator names its id, the stored record of that id is kept as it was
 // rather than withdrawn. Apply sets each advisory's Source to the batch's.
+// The advisory iterator runs on a goroutine of its own, so that decoding
+// overlaps with writing; Apply returns only after it has stopped.
 //
 // KEV and EPSS batches replace the source's enrichment entries; CVEs that
 // enter or leave the catalogue and belong to a stored advisory are logged as

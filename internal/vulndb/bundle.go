@@ -35,18 +35,18 @@ const (
 // ErrBadBundle is wrapped by every Import error about the bundle's content.
 var ErrBadBundle = errors.New("vulndb: bad bundle")
 
-// Manifest describes a bundle.
-type Manifest struct {
+// manifest describes a bundle.
+type manifest struct {
 	Format        int              `json:"format"`
 	Created       time.Time        `json:"created"`
 	SchemaVersion int              `json:"schemaVersion"`
 	Version       int64            `json:"version"` // latest change-log sequence
-	Sources       []ManifestSource `json:"sources"`
-	Database      ManifestFile     `json:"database"`
+	Sources       []manifestSource `json:"sources"`
+	Database      manifestFile     `json:"database"`
 }
 
-// ManifestSource is a source's state as recorded in a bundle.
-type ManifestSource struct {
+// manifestSource is a source's state as recorded in a bundle.
+type manifestSource struct {
 	Name        string    `json:"name"`
 	URL         string    `json:"url,omitempty"`
 	ETag        string    `json:"etag,omitempty"`
@@ -57,8 +57,8 @@ type ManifestSource struct {
 	Records     int       `json:"records"`
 }
 
-// ManifestFile names the database file in a bundle.
-type ManifestFile struct {
+// manifestFile names the database file in a bundle.
+type manifestFile struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
@@ -79,7 +79,14 @@ func (db *DB) Export(ctx context.Context, w io.Writer) error {
 	snap := filepath.Join(dir, databaseName)
 	conn := db.rw
 	if conn == nil {
-		conn = db.ro
+		// The read pool is query_only, which forbids VACUUM INTO; a plain
+		// read-only connection may write the copy.
+		ro, err := sql.Open("sqlite", dsn(db.path, []string{fmt.Sprintf("busy_timeout(%d)", db.opts.BusyTimeout.Milliseconds())}, "mode=ro"))
+		if err != nil {
+			return fmt.Errorf("vulndb: export %s: %w", db.path, err)
+		}
+		defer ro.Close()
+		conn = ro
 	}
 	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, snap); err != nil {
 		return fmt.Errorf("vulndb: export %s: %w", db.path, db.fileErr(err))
@@ -128,8 +135,8 @@ func (db *DB) Export(ctx context.Context, w io.Writer) error {
 
 // describe builds the manifest of a snapshot file: digest first, then the
 // metadata read from the file itself, so the manifest matches its bytes.
-func describe(ctx context.Context, path string) (Manifest, error) {
-	m := Manifest{Format: bundleFormat, Database: ManifestFile{Name: databaseName}}
+func describe(ctx context.Context, path string) (manifest, error) {
+	m := manifest{Format: bundleFormat, Database: manifestFile{Name: databaseName}}
 	sum, size, err := digestFile(path)
 	if err != nil {
 		return m, err
@@ -157,7 +164,7 @@ func describe(ctx context.Context, path string) (Manifest, error) {
 		if err != nil {
 			return m, err
 		}
-		m.Sources = append(m.Sources, ManifestSource{
+		m.Sources = append(m.Sources, manifestSource{
 			Name: s.Source, URL: s.URL, ETag: s.Fingerprint.ETag, Modified: s.Fingerprint.LastModified,
 			Cursor: s.Fingerprint.Cursor, Digest: s.Fingerprint.Digest, LastSuccess: s.LastSuccess, Records: s.Records,
 		})
@@ -186,7 +193,7 @@ func digestFile(path string) (string, int64, error) {
 // bundle leaves an existing database untouched. Import must not run while
 // another process has the database at path open: SQLite's log files beside
 // it are removed with the old database.
-func Import(ctx context.Context, r io.Reader, path string) (err error) {
+func Import(ctx context.Context, r io.Reader, path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("vulndb: import: %w", err)
@@ -205,7 +212,7 @@ func Import(ctx context.Context, r io.Reader, path string) (err error) {
 	if hdr.Name != manifestName || hdr.Size > maxManifest {
 		return fmt.Errorf("%w: first entry is %q (%d bytes), want %s", ErrBadBundle, hdr.Name, hdr.Size, manifestName)
 	}
-	var m Manifest
+	var m manifest
 	if err := json.NewDecoder(io.LimitReader(tr, maxManifest)).Decode(&m); err != nil {
 		return fmt.Errorf("%w: manifest: %w", ErrBadBundle, err)
 	}
@@ -231,8 +238,9 @@ func Import(ctx context.Context, r io.Reader, path string) (err error) {
 		return fmt.Errorf("vulndb: import: %w", err)
 	}
 	tmpName := tmp.Name()
+	installed := false
 	defer func() {
-		if err != nil {
+		if !installed {
 			tmp.Close()
 			removeDB(tmpName)
 		}
@@ -267,6 +275,7 @@ func Import(ctx context.Context, r io.Reader, path string) (err error) {
 	if err := os.Rename(tmpName, abs); err != nil {
 		return fmt.Errorf("vulndb: import: %w", err)
 	}
+	installed = true
 	// The new file's own log files, if any, were for the temporary name.
 	removeDB(tmpName)
 	syncDir(filepath.Dir(abs))

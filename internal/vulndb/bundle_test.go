@@ -18,7 +18,7 @@ import (
 )
 
 // readBundle unpacks a bundle for inspection.
-func readBundle(t *testing.T, b []byte) (Manifest, []byte) {
+func readBundle(t *testing.T, b []byte) (manifest, []byte) {
 	t.Helper()
 	zr, err := zstd.NewReader(bytes.NewReader(b))
 	if err != nil {
@@ -26,7 +26,7 @@ func readBundle(t *testing.T, b []byte) (Manifest, []byte) {
 	}
 	defer zr.Close()
 	tr := tar.NewReader(zr)
-	var m Manifest
+	var m manifest
 	var dbBytes []byte
 	for {
 		h, err := tr.Next()
@@ -55,7 +55,7 @@ func readBundle(t *testing.T, b []byte) (Manifest, []byte) {
 }
 
 // writeBundle packs a manifest and database bytes as Export would.
-func writeBundle(t *testing.T, m Manifest, dbBytes []byte) []byte {
+func writeBundle(t *testing.T, m manifest, dbBytes []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw, err := zstd.NewWriter(&buf)
@@ -87,13 +87,13 @@ func TestExportImport(t *testing.T) {
 	}
 	m, dbBytes := readBundle(t, buf.Bytes())
 	sum := sha256.Sum256(dbBytes)
-	want := Manifest{
+	want := manifest{
 		Format: bundleFormat, Created: t0, SchemaVersion: SchemaVersion(), Version: 12,
-		Sources: []ManifestSource{
+		Sources: []manifestSource{
 			{Name: "ghsa", URL: "https://example.invalid/ghsa", LastSuccess: t0, Records: 4},
 			{Name: "osv", URL: "https://example.invalid/osv", LastSuccess: t0, Records: 8},
 		},
-		Database: ManifestFile{Name: databaseName, Size: int64(len(dbBytes)), SHA256: hex.EncodeToString(sum[:])},
+		Database: manifestFile{Name: databaseName, Size: int64(len(dbBytes)), SHA256: hex.EncodeToString(sum[:])},
 	}
 	if diff := cmp.Diff(want, m); diff != "" {
 		t.Errorf("manifest (-want +got):\n%s", diff)
@@ -135,6 +135,17 @@ func TestExportImport(t *testing.T) {
 		if e.Name() != "imported.db" && e.Name() != "imported.db-wal" && e.Name() != "imported.db-shm" {
 			t.Errorf("Import left %s behind", e.Name())
 		}
+	}
+
+	// A scanner's read-only handle exports too, and the bundle is the
+	// same database.
+	var again bytes.Buffer
+	if err := imp.Export(ctx, &again); err != nil {
+		t.Fatalf("Export from a read-only handle: %v", err)
+	}
+	m2, _ := readBundle(t, again.Bytes())
+	if m2.Version != m.Version || len(m2.Sources) != len(m.Sources) {
+		t.Errorf("re-exported manifest %+v, want version %d and %d sources", m2, m.Version, len(m.Sources))
 	}
 }
 

@@ -98,11 +98,11 @@ func (db *DB) Affecting(ctx context.Context, ecosystem, pkg string) ([]Match, er
 	for rows.Next() {
 		var m Match
 		var data sql.RawBytes
-		var groupIDs, kevJSON, epssText sql.NullString
-		if err := rows.Scan(&data, &groupIDs, &kevJSON, &epssText); err != nil {
+		var groupIDs, kevOut, epssOut sql.NullString
+		if err := rows.Scan(&data, &groupIDs, &kevOut, &epssOut); err != nil {
 			return nil, db.fileErr(err)
 		}
-		if err := m.fill(eco, data, groupIDs, kevJSON.String, epssText.String); err != nil {
+		if err := m.fill(eco, data, groupIDs, kevOut.String, epssOut.String); err != nil {
 			return nil, fmt.Errorf("vulndb: %s: %s %s: %s: %w", db.path, eco, name, m.ID, err)
 		}
 		out = append(out, m)
@@ -113,7 +113,7 @@ func (db *DB) Affecting(ctx context.Context, ecosystem, pkg string) ([]Match, er
 	return out, nil
 }
 
-func (m *Match) fill(eco string, data []byte, groupIDs sql.NullString, kevJSON, epssText string) error {
+func (m *Match) fill(eco string, data []byte, groupIDs sql.NullString, kevJSON, epssList string) error {
 	if err := decodeMatch(data, m); err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (m *Match) fill(eco string, data []byte, groupIDs sql.NullString, kevJSON, 
 	if m.KEV, err = decodeKEVs(kevJSON); err != nil {
 		return err
 	}
-	m.EPSS, err = decodeEPSSs(epssText)
+	m.EPSS, err = decodeEPSSs(epssList)
 	return err
 }
 

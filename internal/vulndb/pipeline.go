@@ -28,8 +28,14 @@ type prepared struct {
 	logKeys string // keys as logged for a new record
 }
 
-// chunkSize is how many records travel between the goroutines at once.
-const chunkSize = 128
+// chunkSize is how many records travel between the goroutines at once, and
+// chunksAhead how many chunks the producer may prepare before the writer
+// takes them: enough to keep it busy while the writer flushes its buffers
+// (flushAt rows, a couple of thousand records).
+const (
+	chunkSize   = 128
+	chunksAhead = 32
+)
 
 // prepare normalises a record and computes what the writer stores.
 func prepare(source string, a advisory.Advisory, err error, buf []byte) (prepared, []byte) {
@@ -84,7 +90,7 @@ func produce(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory
 // pipeline starts produce and returns its output and a function that stops
 // it and waits for it to end, so the iterator never outlives Apply.
 func pipeline(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory, error]) (<-chan []prepared, func()) {
-	out := make(chan []prepared, 4)
+	out := make(chan []prepared, chunksAhead)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {

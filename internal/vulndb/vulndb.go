@@ -7,6 +7,12 @@
 // and from OSV is two records); records that share an id or alias form an
 // alias group, read back as one Vulnerability with every source's data and
 // the KEV and EPSS entries of its CVEs.
+//
+// One process writes (Apply, under SQLite's write-ahead log); any number of
+// readers, in the same process or others (Options.ReadOnly for scanners),
+// see the state before or after each Apply, never part of one. Export and
+// Import move the whole store as one self-verifying file for air-gapped
+// installations. PERFORMANCE.md has the measured costs.
 package vulndb
 
 import (
@@ -213,7 +219,7 @@ func (db *DB) fileErr(err error) error {
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "not a database") || strings.Contains(msg, "malformed") || strings.Contains(msg, "SQLITE_CORRUPT") || strings.Contains(msg, "SQLITE_NOTADB") {
-		return fmt.Errorf("vulndb: %s: %w: %w", db.path, ErrNotDatabase, err)
+		return fmt.Errorf("%w: %s: %w", ErrNotDatabase, db.path, err)
 	}
 	return fmt.Errorf("vulndb: %s: %w", db.path, err)
 }
@@ -325,23 +331,23 @@ func checkFile(path string, readOnly bool) error {
 	}
 	if st.Size() == 0 {
 		if readOnly {
-			return fmt.Errorf("vulndb: %s: empty file: %w", path, ErrNotDatabase)
+			return fmt.Errorf("%w: %s: empty file", ErrNotDatabase, path)
 		}
 		return nil
 	}
 	var hdr [100]byte
 	if _, err := f.ReadAt(hdr[:], 0); err != nil {
-		return fmt.Errorf("vulndb: %s: %w: file is shorter than an SQLite header (%d bytes)", path, ErrNotDatabase, st.Size())
+		return fmt.Errorf("%w: %s: file is shorter than an SQLite header (%d bytes)", ErrNotDatabase, path, st.Size())
 	}
 	if string(hdr[:16]) != sqliteMagic {
-		return fmt.Errorf("vulndb: %s: %w: file is not a database (no SQLite header)", path, ErrNotDatabase)
+		return fmt.Errorf("%w: %s: no SQLite header", ErrNotDatabase, path)
 	}
 	pageSize := int64(hdr[16])<<8 | int64(hdr[17])
 	if pageSize == 1 {
 		pageSize = 65536
 	}
 	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
-		return fmt.Errorf("vulndb: %s: %w: bad page size %d", path, ErrNotDatabase, pageSize)
+		return fmt.Errorf("%w: %s: bad page size %d", ErrNotDatabase, path, pageSize)
 	}
 	// The in-header page count is valid when the change counter matches
 	// the "version valid for" field (SQLite ≥ 3.7.0 keeps both). In WAL
@@ -350,7 +356,7 @@ func checkFile(path string, readOnly bool) error {
 	// shorter than the count is damaged.
 	pages := be32(hdr[28:32])
 	if pages > 0 && be32(hdr[24:28]) == be32(hdr[92:96]) && st.Size() < pages*pageSize && !walHasFrames(path) {
-		return fmt.Errorf("vulndb: %s: %w: truncated (%d bytes, header says %d pages of %d)", path, ErrNotDatabase, st.Size(), pages, pageSize)
+		return fmt.Errorf("%w: %s: truncated (%d bytes, header says %d pages of %d)", ErrNotDatabase, path, st.Size(), pages, pageSize)
 	}
 	return nil
 }

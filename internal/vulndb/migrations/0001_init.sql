@@ -1,5 +1,9 @@
--- Schema 1 of the Vigil advisory store. Times are RFC 3339 text in UTC,
--- NULL when unknown; blobs named "enc" use the binary encoding of encode.go.
+-- Schema 1 of the Vigil advisory store. Times are RFC 3339 text in UTC with a
+-- fixed nine-digit fraction (so they sort as text), NULL when unknown; blobs
+-- named "enc" use the binary encoding of encode.go.
+--
+-- Indexes are only the primary keys and the (source, id) key of advisories:
+-- each secondary index would cost every import a B-tree insert per row.
 
 -- One row per advisory as one source publishes it: the same CVE from two
 -- sources is two rows, tied together by the alias groups below.
@@ -82,8 +86,11 @@ CREATE TABLE groups (
 	members TEXT NOT NULL  -- JSON array of advisories.adv
 );
 
--- The change log the monitor consumes by sequence. AUTOINCREMENT: a sequence
--- number is never reused.
+-- The change log the monitor consumes by sequence. seq is the rowid, so SQLite
+-- numbers a new entry one past the largest; entries are never deleted (a
+-- future pruning must keep the newest), so numbers only grow. Not
+-- AUTOINCREMENT: that updates sqlite_sequence on every insert, which made
+-- the change log the costliest table of an import.
 CREATE TABLE changes (
 	seq      INTEGER PRIMARY KEY,
 	advisory TEXT NOT NULL,
