@@ -5,12 +5,17 @@
 package catalogtest
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -130,4 +135,79 @@ func CheckRootfs[R any](t *testing.T, dir string, cs []catalog.Cataloger, rows f
 			}
 		})
 	}
+}
+
+// Extracting is a cataloger that streams its files through Extract.
+type Extracting interface {
+	catalog.Cataloger
+	catalog.Extractor
+}
+
+// LayerBlobs returns the paths of the layer blobs of the first image of an
+// OCI layout directory, in order.
+func LayerBlobs(t testing.TB, layout string) []string {
+	t.Helper()
+	readJSON := func(path string, v any) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blob := func(digest string) string {
+		return filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:"))
+	}
+	var index struct{ Manifests []struct{ Digest string } }
+	readJSON(filepath.Join(layout, "index.json"), &index)
+	if len(index.Manifests) == 0 {
+		t.Fatalf("%s: no image in index.json", layout)
+	}
+	var manifest struct{ Layers []struct{ Digest string } }
+	readJSON(blob(index.Manifests[0].Digest), &manifest)
+	var out []string
+	for _, l := range manifest.Layers {
+		out = append(out, blob(l.Digest))
+	}
+	return out
+}
+
+// ExtractLayer streams a gzip layer blob and runs c.Extract on every
+// regular file c wants, straight from the tar stream as the core does. It
+// returns what Extract kept, by path; Extract errors fail the test.
+func ExtractLayer(t testing.TB, c Extracting, blob string) map[string][]byte {
+	t.Helper()
+	f, err := os.Open(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+		if h.Typeflag != tar.TypeReg || !c.Wants(p, h.FileInfo().Mode(), h.Size) {
+			continue
+		}
+		data, err := c.Extract(context.Background(), p, tr, h.Size)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+		if data != nil {
+			out[p] = data
+		}
+	}
+	return out
 }

@@ -1,16 +1,13 @@
 package gobinary
 
 import (
-	"archive/tar"
-	"compress/gzip"
-	"context"
-	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -28,71 +25,6 @@ func sharedDir(t *testing.T) string {
 	return dir
 }
 
-// layerBlobs returns the paths of an OCI layout's layer blobs, in order.
-func layerBlobs(t *testing.T, layout string) []string {
-	t.Helper()
-	readJSON := func(path string, v any) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	blob := func(digest string) string {
-		return filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:"))
-	}
-	var index struct{ Manifests []struct{ Digest string } }
-	readJSON(filepath.Join(layout, "index.json"), &index)
-	var manifest struct{ Layers []struct{ Digest string } }
-	readJSON(blob(index.Manifests[0].Digest), &manifest)
-	var out []string
-	for _, l := range manifest.Layers {
-		out = append(out, blob(l.Digest))
-	}
-	return out
-}
-
-// extractLayer streams a gzip layer and runs Extract on every file the
-// cataloger wants, straight from the tar stream, as the core does.
-func extractLayer(t *testing.T, blob string) map[string][]byte {
-	t.Helper()
-	f, err := os.Open(blob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New()
-	out := map[string][]byte{}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := strings.TrimPrefix(filepath.Clean("/"+h.Name), "/")
-		if !c.Wants(p, h.FileInfo().Mode(), h.Size) {
-			continue
-		}
-		data, err := c.Extract(context.Background(), p, tr, h.Size)
-		if err != nil {
-			t.Errorf("%s: %v", p, err)
-		}
-		if data != nil {
-			out[p] = data
-		}
-	}
-	return out
-}
-
 // TestDebianApp checks the Go binaries of the shared debian-app image
 // against its ground truth: /app/goapp in layer 3 (truth/debian-app.lang.tsv)
 // and /opt/legacy/bin/legacy-app in layer 2, which layer 3 deletes
@@ -102,7 +34,7 @@ func TestDebianApp(t *testing.T) {
 		t.Skip("decompresses two layers of the shared image")
 	}
 	shared := sharedDir(t)
-	blobs := layerBlobs(t, filepath.Join(shared, "images", "debian-app"))
+	blobs := catalogtest.LayerBlobs(t, filepath.Join(shared, "images", "debian-app"))
 	truth := func(name, path string) []string {
 		b, err := os.ReadFile(filepath.Join(shared, "images", "truth", name))
 		if err != nil {
@@ -128,7 +60,7 @@ func TestDebianApp(t *testing.T) {
 		{1, "/opt/legacy/bin/legacy-app", "debian-app.absent.tsv", false},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			extracts := extractLayer(t, blobs[tc.layer])
+			extracts := catalogtest.ExtractLayer(t, New(), blobs[tc.layer])
 			pkgs, warns := catalogExtracts(t, extracts)
 			if len(warns) > 0 {
 				t.Errorf("warnings: %q", warns)

@@ -1,15 +1,14 @@
 package runtime
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -115,7 +114,7 @@ func TestDebianApp(t *testing.T) {
 
 	// What the cataloger finds in the layer that installed them, the
 	// second.
-	pkgs, warns := catalogExtracts(t, extractLayer(t, layerBlobs(t, layout)[1]))
+	pkgs, warns := catalogExtracts(t, catalogtest.ExtractLayer(t, New(), catalogtest.LayerBlobs(t, layout)[1]))
 	if len(warns) > 0 {
 		t.Errorf("warnings: %q", warns)
 	}
@@ -151,69 +150,4 @@ func TestDebianApp(t *testing.T) {
 			t.Errorf("warning: %s", w)
 		}
 	}
-}
-
-// layerBlobs returns the paths of an OCI layout's layer blobs, in order.
-func layerBlobs(t *testing.T, layout string) []string {
-	t.Helper()
-	readJSON := func(path string, v any) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	blob := func(digest string) string {
-		return filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(digest, "sha256:"))
-	}
-	var index struct{ Manifests []struct{ Digest string } }
-	readJSON(filepath.Join(layout, "index.json"), &index)
-	var manifest struct{ Layers []struct{ Digest string } }
-	readJSON(blob(index.Manifests[0].Digest), &manifest)
-	var out []string
-	for _, l := range manifest.Layers {
-		out = append(out, blob(l.Digest))
-	}
-	return out
-}
-
-// extractLayer streams a gzip layer and runs Extract on every file the
-// cataloger wants, straight from the tar stream, as the core does.
-func extractLayer(t *testing.T, blob string) map[string][]byte {
-	t.Helper()
-	f, err := os.Open(blob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New()
-	out := map[string][]byte{}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := strings.TrimPrefix(filepath.Clean("/"+h.Name), "/")
-		if h.Typeflag != tar.TypeReg || !c.Wants(p, h.FileInfo().Mode(), h.Size) {
-			continue
-		}
-		data, err := c.Extract(context.Background(), p, tr, h.Size)
-		if err != nil {
-			t.Errorf("%s: %v", p, err)
-		}
-		if data != nil {
-			out[p] = data
-		}
-	}
-	return out
 }
