@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -179,10 +181,47 @@ func TestScan(t *testing.T) {
 		}
 	})
 
+	t.Run("sbom targets find what the image scan finds", func(t *testing.T) {
+		_, want, _ := runCLI(t, append(base, "-f", "json")...)
+		if len(findingIDs(t, want)) < 100 {
+			t.Fatalf("the image scan found %d findings; the shared data gives well over 100", len(findingIDs(t, want)))
+		}
+		for _, format := range []string{"json", "cyclonedx-json", "spdx-json"} {
+			file := filepath.Join(t.TempDir(), "sbom."+format)
+			if code, _, errOut := runCLI(t, "sbom", "oci-dir:"+img, "--no-cache", "-q", "-f", format, "-o", file); code != 0 {
+				t.Fatalf("sbom %s: %s", format, errOut)
+			}
+			code, got, errOut := runCLI(t, "scan", "sbom:"+file, "--db-path", dbPath, "--offline", "-q", "-f", "json")
+			if code != 0 {
+				t.Fatalf("scan sbom:%s: exit %d: %s", format, code, errOut)
+			}
+			if a, b := findingIDs(t, want), findingIDs(t, got); !slices.Equal(a, b) {
+				t.Errorf("%s: %d findings from the SBOM, %d from the image", format, len(b), len(a))
+			}
+		}
+	})
+
 	t.Run("no database offline", func(t *testing.T) {
 		code, _, errOut := runCLI(t, "scan", "oci-dir:"+img, "--db-path", filepath.Join(t.TempDir(), "none.db"), "--offline", "--no-cache")
 		if code != 2 || !strings.Contains(errOut, "vigil db update") {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
 	})
+}
+
+// findingIDs lists "id package" of a scan's JSON output, sorted.
+func findingIDs(t *testing.T, out string) []string {
+	t.Helper()
+	var doc struct {
+		Findings []struct{ ID, PackageName string }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("scan json: %v", err)
+	}
+	var ids []string
+	for _, f := range doc.Findings {
+		ids = append(ids, f.ID+" "+f.PackageName)
+	}
+	slices.Sort(ids)
+	return ids
 }

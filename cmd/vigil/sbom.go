@@ -17,6 +17,7 @@ import (
 	"github.com/vigilproject/vigil/internal/layerfs"
 	"github.com/vigilproject/vigil/internal/report"
 	"github.com/vigilproject/vigil/internal/sbom"
+	"github.com/vigilproject/vigil/internal/sbomfile"
 )
 
 // imageFlags select and open a target.
@@ -45,6 +46,15 @@ func (f *imageFlags) options() image.Options {
 
 // inventory opens target and inventories it.
 func inventory(ctx context.Context, g *globals, f *imageFlags, target string) (*sbom.Inventory, error) {
+	if file, ok := strings.CutPrefix(target, "sbom:"); ok {
+		// A stored or third-party SBOM stands in for the image.
+		in, err := os.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("sbom %s: %w", file, err)
+		}
+		defer in.Close()
+		return sbomfile.Read(ctx, file, in)
+	}
 	log := g.logger()
 	iopt := f.options()
 	im, err := image.Open(ctx, target, iopt)
@@ -139,6 +149,7 @@ TARGET is one of:
   oci-archive:PATH[:TAG|@DIGEST]    a tar of an OCI image layout
   docker-archive:PATH[:TAG]         a 'docker save' tarball (Docker 25+ OCI form too)
   dir:PATH               an unpacked root filesystem
+  sbom:FILE              an SBOM instead of the image: CycloneDX JSON/XML, SPDX JSON/tag-value, Vigil JSON
 A bare TARGET that names an existing path is opened by what it holds;
 anything else is taken as a registry reference.
 
