@@ -211,3 +211,45 @@ func ExtractLayer(t testing.TB, c Extracting, blob string) map[string][]byte {
 	}
 	return out
 }
+
+// CatalogExtracts runs c.Catalog over what its Extract kept, keyed by
+// image path, the way the core hands extracts over.
+func CatalogExtracts(t testing.TB, c catalog.Cataloger, extracts map[string][]byte) ([]sbom.Package, []string) {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	var paths []string
+	for p := range extracts {
+		fsys[p] = &fstest.MapFile{Mode: 0o755}
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	var warns []string
+	in := catalog.Input{
+		FS:    fsys,
+		Paths: paths,
+		Warn:  func(s string) { warns = append(warns, s) },
+		Extracted: func(p string) ([]byte, bool) {
+			b, ok := extracts[p]
+			return b, ok && b != nil
+		},
+	}
+	pkgs, err := c.Catalog(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs, warns
+}
+
+// WantsAllocs fails the test when c.Wants allocates on the given paths:
+// it is called for every file of every layer.
+func WantsAllocs(t testing.TB, c catalog.Cataloger, paths ...string) {
+	t.Helper()
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, p := range paths {
+			c.Wants(p, 0o644, 1000)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%s: Wants allocates %v times per run", c.Name(), allocs)
+	}
+}

@@ -1,10 +1,11 @@
 package dotnet
 
 import (
-	"io/fs"
 	"slices"
 	"testing"
 	"testing/fstest"
+
+	"github.com/vigilproject/vigil/internal/catalog"
 
 	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 
@@ -205,16 +206,7 @@ func TestWantsAllocs(t *testing.T) {
 		"app/Newtonsoft.Json.dll",
 		"usr/share/zoneinfo/Europe/Paris",
 	}
-	for _, c := range []interface {
-		Wants(string, fs.FileMode, int64) bool
-	}{NewDeps(), NewLock()} {
-		allocs := testing.AllocsPerRun(100, func() {
-			for _, p := range paths {
-				c.Wants(p, 0o644, 1000)
-			}
-		})
-		if allocs != 0 {
-			t.Errorf("%T.Wants allocates %v times", c, allocs)
-		}
+	for _, c := range []catalog.Cataloger{NewDeps(), NewLock()} {
+		catalogtest.WantsAllocs(t, c, paths...)
 	}
 }

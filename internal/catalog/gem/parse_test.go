@@ -1,8 +1,10 @@
 package gem
 
 import (
-	"io/fs"
 	"testing"
+
+	"github.com/vigilproject/vigil/internal/catalog"
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -165,16 +167,7 @@ func TestWantsAllocs(t *testing.T) {
 		"app/Gemfile.lock",
 		"usr/share/zoneinfo/Europe/Paris",
 	}
-	for _, c := range []interface {
-		Wants(string, fs.FileMode, int64) bool
-	}{NewInstalled(), NewLock()} {
-		allocs := testing.AllocsPerRun(100, func() {
-			for _, p := range paths {
-				c.Wants(p, 0o644, 1000)
-			}
-		})
-		if allocs != 0 {
-			t.Errorf("%T.Wants allocates %v times", c, allocs)
-		}
+	for _, c := range []catalog.Cataloger{NewInstalled(), NewLock()} {
+		catalogtest.WantsAllocs(t, c, paths...)
 	}
 }

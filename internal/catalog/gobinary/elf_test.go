@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -139,7 +141,7 @@ func TestOldFormat(t *testing.T) {
 	if s.Go.Version != "go1.16.15" || s.Go.ModInfo != oldMod {
 		t.Errorf("got %+v", s.Go)
 	}
-	pkgs, warns := catalogExtracts(t, map[string][]byte{"old": data})
+	pkgs, warns := catalogtest.CatalogExtracts(t, New(), map[string][]byte{"old": data})
 	if len(warns) > 0 || len(pkgs) != 3 {
 		t.Errorf("packages %+v, warnings %q", pkgs, warns)
 	}

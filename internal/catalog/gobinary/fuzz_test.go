@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
 func FuzzExtract(f *testing.F) {
@@ -30,7 +32,7 @@ func FuzzExtract(f *testing.F) {
 		if len(out) > len(data)+1024 && len(out) > 1<<20 {
 			t.Fatalf("summary of %d bytes for a %d-byte file", len(out), len(data))
 		}
-		catalogExtracts(t, map[string][]byte{"bin/fuzz": out})
+		catalogtest.CatalogExtracts(t, New(), map[string][]byte{"bin/fuzz": out})
 	})
 }
 

@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -65,33 +65,6 @@ func extractFile(t *testing.T, path string) ([]byte, error) {
 	return New().Extract(context.Background(), path, f, st.Size())
 }
 
-// catalogExtracts runs Catalog over summaries keyed by image path.
-func catalogExtracts(t *testing.T, extracts map[string][]byte) ([]sbom.Package, []string) {
-	t.Helper()
-	fsys := fstest.MapFS{}
-	var paths []string
-	for p := range extracts {
-		fsys[p] = &fstest.MapFile{Mode: 0o755}
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
-	var warns []string
-	in := catalog.Input{
-		FS:    fsys,
-		Paths: paths,
-		Warn:  func(s string) { warns = append(warns, s) },
-		Extracted: func(p string) ([]byte, bool) {
-			b, ok := extracts[p]
-			return b, ok && b != nil
-		},
-	}
-	pkgs, err := New().Catalog(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkgs, warns
-}
-
 func TestBinaries(t *testing.T) {
 	for _, tc := range []struct {
 		name, file string
@@ -134,7 +107,7 @@ func TestBinaries(t *testing.T) {
 			if data == nil {
 				t.Fatal("nothing extracted")
 			}
-			pkgs, warns := catalogExtracts(t, map[string][]byte{"app/" + tc.name: data})
+			pkgs, warns := catalogtest.CatalogExtracts(t, New(), map[string][]byte{"app/" + tc.name: data})
 			if len(warns) > 0 {
 				t.Errorf("warnings: %q", warns)
 			}
@@ -409,7 +382,7 @@ func TestCorrupt(t *testing.T) {
 	}
 
 	bad, _ := json.Marshal(summary{Go: &goSummary{Version: "go1.22.5", ModInfo: "path\tx\nmod\tx\n"}})
-	pkgs, warns := catalogExtracts(t, map[string][]byte{"bin/x": bad, "bin/y": []byte("{")})
+	pkgs, warns := catalogtest.CatalogExtracts(t, New(), map[string][]byte{"bin/x": bad, "bin/y": []byte("{")})
 	if len(warns) != 2 || !strings.Contains(warns[0], "/bin/x: invalid Go build info") || !strings.Contains(warns[1], "/bin/y") {
 		t.Errorf("warnings = %q", warns)
 	}

@@ -61,7 +61,7 @@ func TestDebianApp(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			extracts := catalogtest.ExtractLayer(t, New(), blobs[tc.layer])
-			pkgs, warns := catalogExtracts(t, extracts)
+			pkgs, warns := catalogtest.CatalogExtracts(t, New(), extracts)
 			if len(warns) > 0 {
 				t.Errorf("warnings: %q", warns)
 			}

@@ -114,7 +114,7 @@ func TestDebianApp(t *testing.T) {
 
 	// What the cataloger finds in the layer that installed them, the
 	// second.
-	pkgs, warns := catalogExtracts(t, catalogtest.ExtractLayer(t, New(), catalogtest.LayerBlobs(t, layout)[1]))
+	pkgs, warns := catalogtest.CatalogExtracts(t, New(), catalogtest.ExtractLayer(t, New(), catalogtest.LayerBlobs(t, layout)[1]))
 	if len(warns) > 0 {
 		t.Errorf("warnings: %q", warns)
 	}

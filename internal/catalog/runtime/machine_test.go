@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
 // TestMachineRuntimes runs the cataloger over the real runtimes installed
@@ -111,7 +113,7 @@ func TestMachineRuntimes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				pkgs, warns := catalogExtracts(t, map[string][]byte{image: got})
+				pkgs, warns := catalogtest.CatalogExtracts(t, New(), map[string][]byte{image: got})
 				if len(warns) > 0 || len(pkgs) != 1 || pkgs[0].Version != want {
 					t.Errorf("%s: got %+v, warnings %q; %s says %s", f, pkgs, warns, tc.name, want)
 					continue

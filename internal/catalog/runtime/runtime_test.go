@@ -10,9 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
-	"testing/fstest"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -58,33 +58,6 @@ func extractAll(t testing.TB, files map[string]string) map[string][]byte {
 	return out
 }
 
-// catalogExtracts runs Catalog over what Extract kept.
-func catalogExtracts(t testing.TB, extracts map[string][]byte) ([]sbom.Package, []string) {
-	t.Helper()
-	fsys := fstest.MapFS{}
-	var paths []string
-	for p := range extracts {
-		fsys[p] = &fstest.MapFile{Mode: 0o755}
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
-	var warns []string
-	in := catalog.Input{
-		FS:    fsys,
-		Paths: paths,
-		Warn:  func(s string) { warns = append(warns, s) },
-		Extracted: func(p string) ([]byte, bool) {
-			b, ok := extracts[p]
-			return b, ok && b != nil
-		},
-	}
-	pkgs, err := New().Catalog(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkgs, warns
-}
-
 func golden(t *testing.T, name string, got any) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
@@ -124,7 +97,7 @@ func TestFixtures(t *testing.T) {
 		"usr/lib/go-1.19/VERSION":                   "testdata/versionfiles/debian-golang-1.19/VERSION",
 		"usr/lib/jvm/java-17-openjdk-amd64/release": "testdata/versionfiles/debian-openjdk-17/release",
 	}
-	pkgs, warns := catalogExtracts(t, extractAll(t, files))
+	pkgs, warns := catalogtest.CatalogExtracts(t, New(), extractAll(t, files))
 	if len(warns) > 0 {
 		t.Errorf("warnings: %q", warns)
 	}
@@ -229,7 +202,7 @@ func TestWantsAllocs(t *testing.T) {
 }
 
 func TestCatalogWarnings(t *testing.T) {
-	pkgs, warns := catalogExtracts(t, map[string][]byte{
+	pkgs, warns := catalogtest.CatalogExtracts(t, New(), map[string][]byte{
 		"usr/local/bin/python3.11": []byte(`{"name":"python","conflict":["3.11.0","3.11.7"]}`),
 		"usr/local/bin/node":       []byte(`not json`),
 		"usr/local/bin/nginx":      []byte(`{"name":"node","version":"1.0.0"}`),

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
 // TestDebianSamples catalogs the Debian packages that testdata/samples.sh
@@ -34,7 +36,7 @@ func TestDebianSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pkgs, warns := catalogExtracts(t, map[string][]byte{image: data})
+			pkgs, warns := catalogtest.CatalogExtracts(t, New(), map[string][]byte{image: data})
 			want := upstreamVersion(debVersion)
 			if len(warns) > 0 || len(pkgs) != 1 || pkgs[0].Version != want {
 				t.Fatalf("got %+v, warnings %q; want version %s (Debian %s)", pkgs, warns, want, debVersion)
