@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -71,47 +72,7 @@ source is applied atomically: a failed or interrupted source keeps its previous
 data. The exit code is 2 when any source failed (the others are still updated).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			cfg := feed.Config{Mirror: mirror, OSVEcosystems: ecosystems, AlpineBranches: alpine}
-			if cfg.Mirror == "" {
-				cfg.Mirror = os.Getenv("VIGIL_FEEDS_MIRROR")
-			}
-			updaters, err := feedall.Default(cfg)
-			if err != nil {
-				return err
-			}
-			path := f.resolve(g)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return fmt.Errorf("database %s: %w", path, err)
-			}
-			db, err := vulndb.Open(ctx, path, vulndb.Options{})
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			opts := feed.RunOptions{TempDir: filepath.Dir(path), Logger: g.logger()}
-			if !g.quiet && g.stderrIsTerminal() {
-				p := &feedProgress{w: g.stderr}
-				opts.Progress = p.update
-				defer p.finish()
-			}
-			rep, runErr := feed.Run(ctx, db, updaters, opts)
-			if !g.quiet {
-				tw := tabwriter.NewWriter(g.stderr, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "SOURCE\tRESULT\tADDED\tMODIFIED\tWITHDRAWN\tSKIPPED\tTIME")
-				for _, s := range rep.Sources {
-					result := string(s.Outcome)
-					if s.Err != nil {
-						result += ": " + s.Err.Error()
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", s.Source, result, s.Stats.Added, s.Stats.Modified, s.Stats.Withdrawn, s.Stats.Skipped, s.Duration.Round(time.Millisecond))
-				}
-				tw.Flush()
-			}
-			if runErr != nil {
-				return fmt.Errorf("update incomplete: %w", runErr)
-			}
-			return nil
+			return runDBUpdate(cmd.Context(), g, f, feed.Config{Mirror: mirror, OSVEcosystems: ecosystems, AlpineBranches: alpine})
 		},
 	}
 	fl := cmd.Flags()
@@ -121,10 +82,55 @@ data. The exit code is 2 when any source failed (the others are still updated).`
 	return cmd
 }
 
+// runDBUpdate updates every source of the database f names; the mirror
+// defaults to $VIGIL_FEEDS_MIRROR. `vigil scan` calls it to create a
+// missing database.
+func runDBUpdate(ctx context.Context, g *globals, f *dbFlags, cfg feed.Config) error {
+	if cfg.Mirror == "" {
+		cfg.Mirror = os.Getenv("VIGIL_FEEDS_MIRROR")
+	}
+	updaters, err := feedall.Default(cfg)
+	if err != nil {
+		return err
+	}
+	path := f.resolve(g)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	db, err := vulndb.Open(ctx, path, vulndb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	opts := feed.RunOptions{TempDir: filepath.Dir(path), Logger: g.logger()}
+	if !g.quiet && g.stderrIsTerminal() {
+		p := &feedProgress{w: g.stderr}
+		opts.Progress = p.update
+		defer p.finish()
+	}
+	rep, runErr := feed.Run(ctx, db, updaters, opts)
+	if !g.quiet {
+		tw := tabwriter.NewWriter(g.stderr, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SOURCE\tRESULT\tADDED\tMODIFIED\tWITHDRAWN\tSKIPPED\tTIME")
+		for _, s := range rep.Sources {
+			result := string(s.Outcome)
+			if s.Err != nil {
+				result += ": " + s.Err.Error()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", s.Source, result, s.Stats.Added, s.Stats.Modified, s.Stats.Withdrawn, s.Stats.Skipped, s.Duration.Round(time.Millisecond))
+		}
+		tw.Flush()
+	}
+	if runErr != nil {
+		return fmt.Errorf("update incomplete: %w", runErr)
+	}
+	return nil
+}
+
 // feedProgress draws one status line per update on a terminal.
 type feedProgress struct {
 	mu    sync.Mutex
-	w     interface{ Write([]byte) (int, error) }
+	w     io.Writer
 	drawn bool
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -198,7 +199,7 @@ func writeOutput(g *globals, output string, write func(w io.Writer, color bool) 
 		}
 		return write(g.stdout, color)
 	}
-	tmp, err := os.CreateTemp(dirOf(output), ".vigil-*")
+	tmp, err := os.CreateTemp(filepath.Dir(output), ".vigil-*")
 	if err != nil {
 		return fmt.Errorf("--output %s: %w", output, err)
 	}
@@ -216,11 +217,4 @@ func writeOutput(g *globals, output string, write func(w io.Writer, color bool) 
 		return fmt.Errorf("--output %s: %w", output, err)
 	}
 	return nil
-}
-
-func dirOf(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[:i+1]
-	}
-	return "."
 }

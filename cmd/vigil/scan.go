@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilproject/vigil/internal/advisory"
+	"github.com/vigilproject/vigil/internal/feed"
 	"github.com/vigilproject/vigil/internal/match"
 	"github.com/vigilproject/vigil/internal/match/suppress"
 	"github.com/vigilproject/vigil/internal/report"
@@ -156,10 +157,7 @@ func openScanDB(ctx context.Context, g *globals, f *dbFlags, noUpdate bool, maxA
 		if !g.quiet {
 			fmt.Fprintf(g.stderr, "no vulnerability database at %s: creating it (vigil db update)\n", path)
 		}
-		up := newDBUpdateCmd(g, f)
-		up.SetArgs(nil)
-		up.SetContext(ctx)
-		if err := up.RunE(up, nil); err != nil {
+		if err := runDBUpdate(ctx, g, f, feed.Config{}); err != nil {
 			return nil, fmt.Errorf("creating the vulnerability database: %w", err)
 		}
 	}
