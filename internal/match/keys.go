@@ -1,0 +1,37 @@
+package match
+
+import (
+	"github.com/vigilproject/vigil/internal/sbom"
+	"github.com/vigilproject/vigil/internal/vulndb"
+)
+
+// Keys returns the (ecosystem, package) keys Match looks a package of inv
+// up under, normalised as the store keys them: a distribution package under
+// its release's ecosystems and source package, a language package under
+// its OSV ecosystem. A package Match never looks up (an OS package of an
+// unsupported release, a component without an ecosystem) has none; owned
+// language packages have theirs, since Options.IncludeOwned may ask for
+// them. Inventory servers index images by these keys, so that an advisory
+// change finds the images it may concern.
+func Keys(inv *sbom.Inventory, p *sbom.Package) []vulndb.Key {
+	if p.Ecosystem.IsOS() {
+		d, _ := distroOf(inv.Distro)
+		if d == nil || !d.handles(p.Ecosystem) {
+			return nil
+		}
+		name := p.SourceName
+		if name == "" {
+			name = p.Name
+		}
+		keys := make([]vulndb.Key, 0, len(d.ecosystems))
+		for _, eco := range d.ecosystems {
+			keys = append(keys, vulndb.Key{Ecosystem: eco, Package: vulndb.NormalizeName(eco, name)})
+		}
+		return keys
+	}
+	eco, name, _, ok := languageKey(p)
+	if !ok {
+		return nil
+	}
+	return []vulndb.Key{{Ecosystem: eco, Package: vulndb.NormalizeName(eco, name)}}
+}

@@ -1,0 +1,501 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/vigilproject/vigil/internal/advisory"
+	"github.com/vigilproject/vigil/internal/sbom"
+)
+
+const imageCols = `id, digest, repository, tag, reference, origin, distro, base_source, base_name, base_digest, base_layers,
+	layers, packages, registered_at, indexed_at, assessed_at, db_version,
+	n_critical, n_high, n_medium, n_low, n_negligible, n_unknown, n_fixable, n_kev, max_severity, size`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanImage(r rowScanner) (int64, Image, error) {
+	var im Image
+	var id, reg, idx, ass int64
+	var digest, base, origin string
+	var baseDigest string
+	var maxSev int
+	err := r.Scan(&id, &digest, &im.Repository, &im.Tag, &im.Reference, &origin, &im.Distro,
+		&base, &im.Base.Name, &baseDigest, &im.Base.Layers,
+		&im.Layers, &im.Packages, &reg, &idx, &ass, &im.DBVersion,
+		&im.Summary.Critical, &im.Summary.High, &im.Summary.Medium, &im.Summary.Low, &im.Summary.Negligible,
+		&im.Summary.Unknown, &im.Summary.Fixable, &im.Summary.KEV, &maxSev, &im.Size)
+	if err != nil {
+		return 0, im, err
+	}
+	im.Digest = sbom.Digest(digest)
+	im.Origin = Origin(origin)
+	im.Base.Source = sbom.BaseSource(base)
+	im.Base.Digest = sbom.Digest(baseDigest)
+	im.Summary.Max = advisory.Severity(maxSev)
+	im.Registered, im.Indexed, im.Assessed = fromMS(reg), fromMS(idx), fromMS(ass)
+	return id, im, nil
+}
+
+var (
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	zdecs   = sync.Pool{New: func() any {
+		d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+		return d
+	}}
+)
+
+func compress(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return zenc.EncodeAll(b, make([]byte, 0, len(b)/4)), nil
+}
+
+func decompress(b []byte, v any) error {
+	d := zdecs.Get().(*zstd.Decoder)
+	defer zdecs.Put(d)
+	raw, err := d.DecodeAll(b, nil)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// packageID is the reverse index's id of a package: a hash of the fields
+// that make two images' packages the same one.
+func packageID(distro string, p *sbom.Package) int64 {
+	h := fnv.New64a()
+	for _, s := range []string{distro, string(p.Ecosystem), p.Name, p.Version, p.SourceName, p.SourceVersion, p.PURL, p.Arch} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return int64(h.Sum64() & (1<<63 - 1))
+}
+
+// PURLBase is a PURL without its version, qualifiers and subpath: the key
+// GET /v1/packages?purl= looks up.
+func PURLBase(purl string) string {
+	purl, _, _ = strings.Cut(purl, "#")
+	purl, _, _ = strings.Cut(purl, "?")
+	if i := strings.LastIndexByte(purl, '@'); i > strings.LastIndexByte(purl, '/') {
+		purl = purl[:i]
+	}
+	return purl
+}
+
+func distroOf(inv *sbom.Inventory) string {
+	if inv.Distro == nil {
+		return ""
+	}
+	return inv.Distro.Release()
+}
+
+// PutImage stores an image's inventory and its rows of the reverse index,
+// replacing what was stored for the same digest (its findings are kept
+// until the next SetAssessment).
+func (s *Store) PutImage(ctx context.Context, n *NewImage) (Image, error) {
+	if n.Digest == "" || n.Inventory == nil {
+		return Image{}, errors.New("store: PutImage: digest and inventory are required")
+	}
+	inv := n.Inventory
+	blob, err := compress(inv)
+	if err != nil {
+		return Image{}, fmt.Errorf("store: %s: encoding inventory: %w", n.Digest, err)
+	}
+	distro := distroOf(inv)
+	dkey := DistroKey(inv.Distro)
+	type row struct {
+		id    int64
+		p     *sbom.Package
+		layer int
+		base  bool
+	}
+	rows := make([]row, 0, len(inv.Packages))
+	seen := make(map[int64]bool, len(inv.Packages))
+	for i := range inv.Packages {
+		p := &inv.Packages[i]
+		id := packageID(dkey, p)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		rows = append(rows, row{id, p, p.Layer.Index, p.InBase})
+	}
+	now := s.now()
+	size := int64(len(blob)) + int64(len(rows))*32
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Image{}, s.wrap(err)
+	}
+	defer tx.Rollback()
+	var id int64
+	err = tx.QueryRowContext(ctx, s.q(`SELECT id FROM images WHERE digest = ?`), string(n.Digest)).Scan(&id)
+	b := inv.BaseImage
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO images (digest, repository, tag, reference, origin, distro,
+			base_source, base_name, base_digest, base_layers, layers, packages, registered_at, indexed_at, size)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			string(n.Digest), n.Repository, n.Tag, n.Reference, string(n.Origin), distro,
+			string(b.Source), b.Name, string(b.Digest), b.Layers, len(inv.Layers), len(inv.Packages),
+			now.UnixMilli(), now.UnixMilli(), size).Scan(&id)
+		if err != nil {
+			return Image{}, s.wrap(err)
+		}
+	case err != nil:
+		return Image{}, s.wrap(err)
+	default:
+		// A re-registration may name the image differently; keep the
+		// names it had when the new one is empty.
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE images SET
+			repository = CASE WHEN ? = '' THEN repository ELSE ? END,
+			tag = CASE WHEN ? = '' THEN tag ELSE ? END,
+			reference = CASE WHEN ? = '' THEN reference ELSE ? END,
+			origin = ?, distro = ?, base_source = ?, base_name = ?, base_digest = ?, base_layers = ?,
+			layers = ?, packages = ?, indexed_at = ?, size = ? WHERE id = ?`),
+			n.Repository, n.Repository, n.Tag, n.Tag, n.Reference, n.Reference,
+			string(n.Origin), distro, string(b.Source), b.Name, string(b.Digest), b.Layers,
+			len(inv.Layers), len(inv.Packages), now.UnixMilli(), size, id)
+		if err != nil {
+			return Image{}, s.wrap(err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM image_packages WHERE image_id = ?`), id); err != nil {
+			return Image{}, s.wrap(err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET inventory = ? WHERE image_id = ?`), blob, id)
+	if err != nil {
+		return Image{}, s.wrap(err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_data (image_id, inventory) VALUES (?, ?)`), id, blob); err != nil {
+			return Image{}, s.wrap(err)
+		}
+	}
+
+	// Packages: shared rows, inserted when new; the keys of the new ones.
+	const pcols = 10
+	var created []int64
+	for start := 0; start < len(rows); start += 500 {
+		chunk := rows[start:min(start+500, len(rows))]
+		args := make([]any, 0, len(chunk)*pcols)
+		for _, r := range chunk {
+			p := r.p
+			args = append(args, r.id, dkey, string(p.Ecosystem), p.Name, p.Version, p.SourceName, p.SourceVersion, p.PURL, PURLBase(p.PURL), p.Arch)
+		}
+		q := `INSERT INTO packages (id, distro, ecosystem, name, version, source_name, source_version, purl, purl_base, arch) VALUES ` +
+			values(len(chunk), pcols) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+		rs, err := tx.QueryContext(ctx, s.q(q), args...)
+		if err != nil {
+			return Image{}, s.wrap(err)
+		}
+		for rs.Next() {
+			var pid int64
+			if err := rs.Scan(&pid); err != nil {
+				rs.Close()
+				return Image{}, s.wrap(err)
+			}
+			created = append(created, pid)
+		}
+		if err := rs.Close(); err != nil {
+			return Image{}, s.wrap(err)
+		}
+	}
+	if len(created) > 0 && n.Keys != nil {
+		byID := make(map[int64]*sbom.Package, len(rows))
+		for _, r := range rows {
+			byID[r.id] = r.p
+		}
+		var args []any
+		nk := 0
+		flush := func() error {
+			if nk == 0 {
+				return nil
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO package_keys (ecosystem, name, package_id) VALUES `+values(nk, 3)+` ON CONFLICT DO NOTHING`), args...)
+			args, nk = args[:0], 0
+			return err
+		}
+		for _, pid := range created {
+			for _, k := range n.Keys(inv, byID[pid]) {
+				args = append(args, k.Ecosystem, k.Name, pid)
+				nk++
+				if nk == 500 {
+					if err := flush(); err != nil {
+						return Image{}, s.wrap(err)
+					}
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return Image{}, s.wrap(err)
+		}
+	}
+	for start := 0; start < len(rows); start += 1000 {
+		chunk := rows[start:min(start+1000, len(rows))]
+		args := make([]any, 0, len(chunk)*4)
+		for _, r := range chunk {
+			args = append(args, r.id, id, r.layer, boolInt(r.base))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_packages (package_id, image_id, layer_index, in_base) VALUES `+values(len(chunk), 4)), args...); err != nil {
+			return Image{}, s.wrap(err)
+		}
+	}
+	im, err := s.imageTx(ctx, tx, `id = ?`, id)
+	if err != nil {
+		return Image{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Image{}, s.wrap(err)
+	}
+	return im, nil
+}
+
+// values returns "(?, ?), (?, ?)" for n rows of cols columns.
+func values(n, cols int) string {
+	one := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	var b strings.Builder
+	b.Grow(n * (len(one) + 2))
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) imageTx(ctx context.Context, q querier, where string, arg any) (Image, error) {
+	_, im, err := scanImage(q.QueryRowContext(ctx, s.q(`SELECT `+imageCols+` FROM images WHERE `+where), arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Image{}, fmt.Errorf("%w: image %v", ErrNotFound, arg)
+	}
+	if err != nil {
+		return Image{}, s.wrap(err)
+	}
+	return im, nil
+}
+
+// Image returns the stored image of a digest.
+func (s *Store) Image(ctx context.Context, digest sbom.Digest) (Image, error) {
+	return s.imageTx(ctx, s.db, `digest = ?`, string(digest))
+}
+
+// Inventory returns the stored inventory of an image.
+func (s *Store) Inventory(ctx context.Context, digest sbom.Digest) (*sbom.Inventory, error) {
+	var blob []byte
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT d.inventory FROM images i JOIN image_data d ON d.image_id = i.id WHERE i.digest = ?`), string(digest)).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: image %s", ErrNotFound, digest)
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	var inv sbom.Inventory
+	if err := decompress(blob, &inv); err != nil {
+		return nil, fmt.Errorf("store: image %s: damaged inventory: %w", digest, err)
+	}
+	return &inv, nil
+}
+
+// Assessment returns an image's last assessment; ErrNotFound when it was
+// never assessed.
+func (s *Store) Assessment(ctx context.Context, digest sbom.Digest) (*Assessment, error) {
+	var blob []byte
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT d.findings FROM images i JOIN image_data d ON d.image_id = i.id WHERE i.digest = ?`), string(digest)).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && blob == nil) {
+		return nil, fmt.Errorf("%w: assessment of %s", ErrNotFound, digest)
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	var a Assessment
+	if err := decompress(blob, &a); err != nil {
+		return nil, fmt.Errorf("store: image %s: damaged findings: %w", digest, err)
+	}
+	return &a, nil
+}
+
+// SetAssessment records the result of matching an image.
+func (s *Store) SetAssessment(ctx context.Context, digest sbom.Digest, a *Assessment) error {
+	blob, err := compress(a)
+	if err != nil {
+		return fmt.Errorf("store: %s: encoding findings: %w", digest, err)
+	}
+	sum := Summarize(a.Findings)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(err)
+	}
+	defer tx.Rollback()
+	var id int64
+	var invSize int64
+	err = tx.QueryRowContext(ctx, s.q(`SELECT i.id, LENGTH(d.inventory) FROM images i JOIN image_data d ON d.image_id = i.id WHERE i.digest = ?`), string(digest)).Scan(&id, &invSize)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: image %s", ErrNotFound, digest)
+	}
+	if err != nil {
+		return s.wrap(err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET findings = ? WHERE image_id = ?`), blob, id); err != nil {
+		return s.wrap(err)
+	}
+	_, err = tx.ExecContext(ctx, s.q(`UPDATE images SET assessed_at = ?, db_version = ?,
+		n_critical = ?, n_high = ?, n_medium = ?, n_low = ?, n_negligible = ?, n_unknown = ?, n_fixable = ?, n_kev = ?, max_severity = ?,
+		size = ? + packages * 32 + ? WHERE id = ?`),
+		ms(a.At), a.DBVersion, sum.Critical, sum.High, sum.Medium, sum.Low, sum.Negligible, sum.Unknown, sum.Fixable, sum.KEV, int(sum.Max),
+		invSize, len(blob), id)
+	if err != nil {
+		return s.wrap(err)
+	}
+	return s.wrap(tx.Commit())
+}
+
+// DeleteImage removes an image, its data and its rows of the reverse
+// index. Shared package rows stay: other images may hold them.
+func (s *Store) DeleteImage(ctx context.Context, digest sbom.Digest) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(err)
+	}
+	defer tx.Rollback()
+	var id int64
+	err = tx.QueryRowContext(ctx, s.q(`SELECT id FROM images WHERE digest = ?`), string(digest)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: image %s", ErrNotFound, digest)
+	}
+	if err != nil {
+		return s.wrap(err)
+	}
+	for _, q := range []string{`DELETE FROM image_packages WHERE image_id = ?`, `DELETE FROM image_data WHERE image_id = ?`, `DELETE FROM images WHERE id = ?`} {
+		if _, err := tx.ExecContext(ctx, s.q(q), id); err != nil {
+			return s.wrap(err)
+		}
+	}
+	return s.wrap(tx.Commit())
+}
+
+// ListImages returns one page of images matching f, newest registration
+// first.
+func (s *Store) ListImages(ctx context.Context, f ImageFilter) (ImagePage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	var where []string
+	var args []any
+	if f.After != "" {
+		after, err := decodeCursor(f.After)
+		if err != nil {
+			return ImagePage{}, err
+		}
+		where, args = append(where, "id < ?"), append(args, after)
+	}
+	if r := f.Repository; r != "" {
+		if prefix, ok := strings.CutSuffix(r, "*"); ok {
+			where, args = append(where, `repository LIKE ? ESCAPE '\'`), append(args, likeEscape(prefix)+"%")
+		} else {
+			where, args = append(where, "repository = ?"), append(args, r)
+		}
+	}
+	if f.MinSeverity > advisory.SeverityUnknown {
+		where, args = append(where, "max_severity >= ?"), append(args, int(f.MinSeverity))
+	}
+	if f.Fixable {
+		where = append(where, "n_fixable > 0")
+	}
+	if f.KEV {
+		where = append(where, "n_kev > 0")
+	}
+	if f.Base != "" {
+		where, args = append(where, "base_name = ?"), append(args, f.Base)
+	}
+	if !f.AssessedBefore.IsZero() {
+		where, args = append(where, "assessed_at < ?"), append(args, f.AssessedBefore.UnixMilli())
+	}
+	q := `SELECT ` + imageCols + ` FROM images`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY id DESC LIMIT ` + strconv.Itoa(limit+1)
+	rs, err := s.db.QueryContext(ctx, s.q(q), args...)
+	if err != nil {
+		return ImagePage{}, s.wrap(err)
+	}
+	defer rs.Close()
+	var page ImagePage
+	var last int64
+	for rs.Next() {
+		id, im, err := scanImage(rs)
+		if err != nil {
+			return ImagePage{}, s.wrap(err)
+		}
+		if len(page.Images) == limit {
+			page.Next = encodeCursor(last)
+			break
+		}
+		page.Images = append(page.Images, im)
+		last = id
+	}
+	return page, s.wrap(rs.Err())
+}
+
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("i" + strconv.FormatInt(id, 10)))
+}
+
+// ErrBadCursor: a pagination cursor this store did not hand out.
+var ErrBadCursor = errors.New("store: bad page cursor")
+
+func decodeCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) < 2 || b[0] != 'i' {
+		return 0, fmt.Errorf("%w %q", ErrBadCursor, c)
+	}
+	id, err := strconv.ParseInt(string(b[1:]), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%w %q", ErrBadCursor, c)
+	}
+	return id, nil
+}
+
+// wrap names the database in an error; nil stays nil.
+func (s *Store) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", s.dsn, err)
+}

@@ -1,0 +1,713 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/vigilproject/vigil/internal/advisory"
+	"github.com/vigilproject/vigil/internal/sbom"
+	"github.com/vigilproject/vigil/internal/store"
+)
+
+// Run runs the conformance suite on fresh stores of backend b.
+func Run(t *testing.T, b Backend) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s *store.Store, clock *Clock)
+	}{
+		{"ImageRoundTrip", testImageRoundTrip},
+		{"ReverseIndex", testReverseIndex},
+		{"ReplaceAndDelete", testReplaceAndDelete},
+		{"ListImages", testListImages},
+		{"Assessment", testAssessment},
+		{"JobsDedupe", testJobsDedupe},
+		{"JobsClaimedOnce", testJobsClaimedOnce},
+		{"JobsLeaseExpiry", testJobsLeaseExpiry},
+		{"JobsRetry", testJobsRetry},
+		{"Tokens", testTokens},
+		{"Tags", testTags},
+		{"Locks", testLocks},
+		{"Blobs", testBlobs},
+		{"SchemaTooNew", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := b.DSN(t)
+			clock := &Clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+			s := Open(t, dsn, store.Options{Now: clock.Now})
+			if tc.fn == nil {
+				testSchemaTooNew(t, s, dsn)
+				return
+			}
+			tc.fn(t, s, clock)
+		})
+	}
+}
+
+// Clock is a settable clock for stores under test.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock on.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Inventory makes a Debian 12 inventory: the named (binary, source,
+// version) packages, the first base ones in layer 0.
+func Inventory(base int, pkgs ...[3]string) *sbom.Inventory {
+	inv := &sbom.Inventory{
+		SchemaVersion: sbom.SchemaVersion,
+		Distro:        &sbom.Distro{ID: "debian", VersionID: "12", Codename: "bookworm"},
+		BaseImage:     sbom.BaseImage{Source: sbom.BaseFromAnnotation, Name: "debian:12", Digest: "sha256:base", Layers: 1},
+		Layers:        []sbom.Layer{{Index: 0, DiffID: "sha256:l0", Base: true}, {Index: 1, DiffID: "sha256:l1"}},
+	}
+	for i, p := range pkgs {
+		layer := 1
+		if i < base {
+			layer = 0
+		}
+		inv.Packages = append(inv.Packages, sbom.Package{
+			Ecosystem: sbom.Deb, Name: p[0], SourceName: p[1], Version: p[2], SourceVersion: p[2], Arch: "amd64",
+			PURL:      fmt.Sprintf("pkg:deb/debian/%s@%s?arch=amd64&distro=debian-12", p[0], p[2]),
+			Locations: []string{"/var/lib/dpkg/status"}, FoundBy: "dpkg",
+			Layer: sbom.LayerRef{Index: layer, DiffID: inv.Layers[layer].DiffID}, InBase: layer == 0,
+		})
+	}
+	return inv
+}
+
+// DebKeys indexes Debian packages under ("Debian:12", source name), as the
+// matcher looks them up.
+func DebKeys(inv *sbom.Inventory, p *sbom.Package) []store.Key {
+	n := p.SourceName
+	if n == "" {
+		n = p.Name
+	}
+	return []store.Key{{Ecosystem: "Debian:" + inv.Distro.VersionID, Name: n}}
+}
+
+func put(t *testing.T, s *store.Store, digest, repo string, inv *sbom.Inventory) store.Image {
+	t.Helper()
+	im, err := s.PutImage(context.Background(), &store.NewImage{
+		Digest: sbom.Digest(digest), Repository: repo, Tag: "latest", Reference: repo + ":latest",
+		Origin: store.OriginSBOM, Inventory: inv, Keys: DebKeys,
+	})
+	if err != nil {
+		t.Fatalf("PutImage(%s): %v", digest, err)
+	}
+	return im
+}
+
+var (
+	openssl   = [3]string{"libssl3", "openssl", "3.0.11-1~deb12u2"}
+	opensslB  = [3]string{"openssl", "openssl", "3.0.11-1~deb12u2"}
+	openssl15 = [3]string{"libssl3", "openssl", "3.0.15-1~deb12u1"}
+	zlib      = [3]string{"zlib1g", "zlib", "1:1.2.13.dfsg-1"}
+	curl      = [3]string{"curl", "curl", "7.88.1-10+deb12u5"}
+)
+
+func testImageRoundTrip(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	inv := Inventory(1, zlib, openssl, curl)
+	im := put(t, s, "sha256:aaa", "registry.example/app", inv)
+	want := store.Image{
+		Digest: "sha256:aaa", Repository: "registry.example/app", Tag: "latest", Reference: "registry.example/app:latest",
+		Origin: store.OriginSBOM, Distro: "debian-12", Base: inv.BaseImage, Layers: 2, Packages: 3,
+		Registered: clock.Now(), Indexed: clock.Now(),
+	}
+	if diff := cmp.Diff(want, im, cmpopts.IgnoreFields(store.Image{}, "Size")); diff != "" {
+		t.Errorf("PutImage (-want +got):\n%s", diff)
+	}
+	if im.Size <= 0 {
+		t.Errorf("Size = %d, want > 0", im.Size)
+	}
+	got, err := s.Image(ctx, "sha256:aaa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(im, got); diff != "" {
+		t.Errorf("Image (-put +got):\n%s", diff)
+	}
+	gotInv, err := s.Inventory(ctx, "sha256:aaa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(inv, gotInv); diff != "" {
+		t.Errorf("Inventory (-want +got):\n%s", diff)
+	}
+	for _, d := range []sbom.Digest{"sha256:nope", ""} {
+		if _, err := s.Image(ctx, d); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Image(%q) = %v, want ErrNotFound", d, err)
+		}
+		if _, err := s.Inventory(ctx, d); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Inventory(%q) = %v, want ErrNotFound", d, err)
+		}
+	}
+	if _, err := s.PutImage(ctx, &store.NewImage{Digest: "sha256:x"}); err == nil {
+		t.Error("PutImage without an inventory succeeded")
+	}
+}
+
+func testReverseIndex(t *testing.T, s *store.Store, _ *Clock) {
+	ctx := context.Background()
+	put(t, s, "sha256:a", "r/a", Inventory(1, zlib, openssl, opensslB))
+	put(t, s, "sha256:b", "r/b", Inventory(2, openssl, zlib, curl))
+	put(t, s, "sha256:c", "r/c", Inventory(0, openssl15))
+	put(t, s, "sha256:d", "r/d", Inventory(0, curl))
+
+	got, err := s.InventoriesWithPackage(ctx, "Debian:12", "openssl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]sbom.Digest{"sha256:a", "sha256:b", "sha256:c"}, got); diff != "" {
+		t.Errorf("InventoriesWithPackage(openssl) (-want +got):\n%s", diff)
+	}
+	if got, _ := s.InventoriesWithPackage(ctx, "Debian:11", "openssl"); len(got) != 0 {
+		t.Errorf("InventoriesWithPackage(Debian:11) = %v, want none", got)
+	}
+
+	pkgs, err := s.PackagesByKey(ctx, store.Key{Ecosystem: "Debian:12", Name: "openssl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ids := map[string]int64{}
+	for _, p := range pkgs {
+		names = append(names, p.Name+"@"+p.Version)
+		ids[p.Name+"@"+p.Version] = p.ID
+		if p.Distro != "debian;12;bookworm" || p.SourceName != "openssl" {
+			t.Errorf("package %+v: want distro debian-12, source openssl", p)
+		}
+	}
+	slices.Sort(names)
+	if diff := cmp.Diff([]string{"libssl3@3.0.11-1~deb12u2", "libssl3@3.0.15-1~deb12u1", "openssl@3.0.11-1~deb12u2"}, names); diff != "" {
+		t.Errorf("PackagesByKey (-want +got):\n%s", diff)
+	}
+	uses, err := s.PackageUses(ctx, []int64{ids["libssl3@3.0.11-1~deb12u2"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type use struct {
+		Digest sbom.Digest
+		Layer  int
+		InBase bool
+	}
+	var us []use
+	for _, u := range uses {
+		us = append(us, use{u.Digest, u.LayerIndex, u.InBase})
+	}
+	slices.SortFunc(us, func(a, b use) int { return cmpStr(string(a.Digest), string(b.Digest)) })
+	if diff := cmp.Diff([]use{{"sha256:a", 1, false}, {"sha256:b", 0, true}}, us); diff != "" {
+		t.Errorf("PackageUses (-want +got):\n%s", diff)
+	}
+	byPURL, err := s.PackagesByPURL(ctx, "pkg:deb/debian/libssl3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byPURL) != 2 {
+		t.Errorf("PackagesByPURL(libssl3) = %d packages, want 2", len(byPURL))
+	}
+	if got := store.PURLBase("pkg:npm/%40scope/name@1.2.3?x=y#sub"); got != "pkg:npm/%40scope/name" {
+		t.Errorf("PURLBase = %q", got)
+	}
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func testReplaceAndDelete(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	put(t, s, "sha256:a", "r/a", Inventory(0, openssl, zlib))
+	put(t, s, "sha256:b", "r/b", Inventory(0, openssl))
+	clock.Advance(time.Minute)
+	// The same digest indexed again (say, by newer catalogers) replaces
+	// its inventory and index rows, and keeps its registration time.
+	im, err := s.PutImage(ctx, &store.NewImage{Digest: "sha256:a", Origin: store.OriginRegistry, Inventory: Inventory(0, openssl15, curl), Keys: DebKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Repository != "r/a" || im.Packages != 2 || !im.Indexed.After(im.Registered) {
+		t.Errorf("re-put image = %+v: want repository kept, 2 packages, indexed after registered", im)
+	}
+	if got, _ := s.InventoriesWithPackage(ctx, "Debian:12", "zlib"); len(got) != 0 {
+		t.Errorf("zlib still indexed in %v after the re-put", got)
+	}
+	if got, _ := s.InventoriesWithPackage(ctx, "Debian:12", "curl"); !slices.Equal(got, []sbom.Digest{"sha256:a"}) {
+		t.Errorf("curl indexed in %v, want sha256:a", got)
+	}
+	if err := s.DeleteImage(ctx, "sha256:a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteImage(ctx, "sha256:a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second DeleteImage = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Inventory(ctx, "sha256:a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Inventory after delete = %v", err)
+	}
+	if got, _ := s.InventoriesWithPackage(ctx, "Debian:12", "openssl"); !slices.Equal(got, []sbom.Digest{"sha256:b"}) {
+		t.Errorf("openssl indexed in %v after delete, want sha256:b", got)
+	}
+}
+
+func finding(id string, sev advisory.Severity, fixed, kev bool) advisory.Finding {
+	f := advisory.Finding{ID: id, PackageName: "libssl3", InstalledVersion: "1", Severity: sev, Status: advisory.StatusAffected}
+	if fixed {
+		f.Fix.Versions = []string{"2"}
+	}
+	if kev {
+		f.KEV = &advisory.KEV{CVE: id}
+	}
+	return f
+}
+
+func testAssessment(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	put(t, s, "sha256:a", "r/a", Inventory(0, openssl))
+	if _, err := s.Assessment(ctx, "sha256:a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Assessment before any = %v, want ErrNotFound", err)
+	}
+	a := &store.Assessment{
+		Findings: []advisory.Finding{
+			finding("CVE-1", advisory.SeverityCritical, true, true),
+			finding("CVE-2", advisory.SeverityHigh, false, false),
+			finding("CVE-3", advisory.SeverityLow, true, false),
+			finding("CVE-4", advisory.SeverityCritical, true, false),
+		},
+		Warnings: []string{"w"}, DBVersion: 42, At: clock.Now(),
+	}
+	a.Findings[3].Suppressed = &advisory.Suppression{Kind: "vex", Status: "not_affected"}
+	if err := s.SetAssessment(ctx, "sha256:a", a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Assessment(ctx, "sha256:a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(a, got); diff != "" {
+		t.Errorf("Assessment (-want +got):\n%s", diff)
+	}
+	im, _ := s.Image(ctx, "sha256:a")
+	want := store.Summary{Critical: 1, High: 1, Low: 1, Fixable: 2, KEV: 1, Max: advisory.SeverityCritical}
+	if diff := cmp.Diff(want, im.Summary); diff != "" {
+		t.Errorf("Summary (-want +got):\n%s", diff)
+	}
+	if im.DBVersion != 42 || !im.Assessed.Equal(clock.Now()) {
+		t.Errorf("image assessed %v against %d, want %v and 42", im.Assessed, im.DBVersion, clock.Now())
+	}
+	if err := s.SetAssessment(ctx, "sha256:nope", a); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetAssessment(unknown) = %v", err)
+	}
+}
+
+func testListImages(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	sevs := []advisory.Severity{advisory.SeverityCritical, advisory.SeverityHigh, advisory.SeverityLow, advisory.SeverityUnknown}
+	for i := range 40 {
+		repo := fmt.Sprintf("registry.example/team%d/app", i%3)
+		d := fmt.Sprintf("sha256:%03d", i)
+		put(t, s, d, repo, Inventory(0, openssl))
+		var fs []advisory.Finding
+		if sev := sevs[i%4]; sev != advisory.SeverityUnknown {
+			fs = append(fs, finding("CVE-X", sev, i%2 == 0, i%5 == 0))
+		}
+		at := clock.Now()
+		if i < 10 {
+			at = at.Add(-48 * time.Hour)
+		}
+		if err := s.SetAssessment(ctx, sbom.Digest(d), &store.Assessment{Findings: fs, DBVersion: 1, At: at}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+	}
+	count := func(f store.ImageFilter) (n int, pages int) {
+		t.Helper()
+		f.Limit = 7
+		prev := ""
+		for {
+			p, err := s.ListImages(ctx, f)
+			if err != nil {
+				t.Fatalf("ListImages(%+v): %v", f, err)
+			}
+			pages++
+			for _, im := range p.Images {
+				if prev != "" && string(im.Digest) >= prev {
+					t.Fatalf("ListImages not newest first: %s after %s", im.Digest, prev)
+				}
+				prev = string(im.Digest)
+			}
+			n += len(p.Images)
+			if p.Next == "" {
+				return n, pages
+			}
+			f.After = p.Next
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.ImageFilter
+		want int
+	}{
+		{"all", store.ImageFilter{}, 40},
+		{"repository", store.ImageFilter{Repository: "registry.example/team1/app"}, 13},
+		{"prefix", store.ImageFilter{Repository: "registry.example/team*"}, 40},
+		{"prefix-none", store.ImageFilter{Repository: "registry.example/team_*"}, 0},
+		{"high", store.ImageFilter{MinSeverity: advisory.SeverityHigh}, 20},
+		{"critical", store.ImageFilter{MinSeverity: advisory.SeverityCritical}, 10},
+		{"fixable", store.ImageFilter{Fixable: true}, 20},
+		{"kev", store.ImageFilter{KEV: true}, 6},
+		{"base", store.ImageFilter{Base: "debian:12"}, 40},
+		{"base-other", store.ImageFilter{Base: "alpine"}, 0},
+		{"stale", store.ImageFilter{AssessedBefore: clock.Now().Add(-24 * time.Hour)}, 10},
+		{"combined", store.ImageFilter{Repository: "registry.example/team0/app", MinSeverity: advisory.SeverityCritical}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, pages := count(tc.f)
+			if n != tc.want {
+				t.Errorf("%d images, want %d", n, tc.want)
+			}
+			if wantPages := max(1, (tc.want+6)/7); pages != wantPages && !(tc.want%7 == 0 && pages == wantPages+1) {
+				t.Errorf("%d pages, want %d", pages, wantPages)
+			}
+		})
+	}
+	for _, bad := range []string{"garbage", "aQ", "aTA", "x!"} {
+		if _, err := s.ListImages(ctx, store.ImageFilter{After: bad}); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("ListImages(After %q) = %v, want ErrBadCursor", bad, err)
+		}
+	}
+}
+
+func testJobsDedupe(t *testing.T, s *store.Store, _ *Clock) {
+	ctx := context.Background()
+	j1, created, err := s.Enqueue(ctx, store.NewJob{Kind: "index", Payload: []byte(`{"ref":"a"}`), Dedupe: "a"})
+	if err != nil || !created {
+		t.Fatalf("Enqueue = %v, %v", created, err)
+	}
+	j2, created, err := s.Enqueue(ctx, store.NewJob{Kind: "index", Payload: []byte(`{"ref":"a"}`), Dedupe: "a"})
+	if err != nil || created || j2.ID != j1.ID {
+		t.Fatalf("second Enqueue = job %d created %v err %v; want job %d again", j2.ID, created, err, j1.ID)
+	}
+	if _, created, _ := s.Enqueue(ctx, store.NewJob{Kind: "other", Dedupe: "a"}); !created {
+		t.Error("a job of another kind with the same key was deduplicated")
+	}
+	j, err := s.Claim(ctx, "w1", []string{"index"}, time.Minute)
+	if err != nil || j == nil || j.ID != j1.ID {
+		t.Fatalf("Claim = %v, %v", j, err)
+	}
+	if err := s.Complete(ctx, j.ID, "w1", []byte(`{"ok":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	// Once done, the same key may run again.
+	if _, created, _ := s.Enqueue(ctx, store.NewJob{Kind: "index", Dedupe: "a"}); !created {
+		t.Error("a finished job still deduplicates")
+	}
+	got, err := s.Job(ctx, j1.ID)
+	if err != nil || got.State != store.JobDone || string(got.Result) != `{"ok":true}` || got.Attempts != 1 {
+		t.Errorf("Job = %+v, %v", got, err)
+	}
+	if _, err := s.Job(ctx, 9999); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Job(9999) = %v", err)
+	}
+}
+
+// testJobsClaimedOnce has many workers race for many jobs: each job must be
+// claimed exactly once.
+func testJobsClaimedOnce(t *testing.T, s *store.Store, _ *Clock) {
+	ctx := context.Background()
+	const jobs, workers = 60, 6
+	for i := range jobs {
+		if _, _, err := s.Enqueue(ctx, store.NewJob{Kind: "k", Payload: fmt.Appendf(nil, `{"i":%d}`, i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[int64]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("w%d", w)
+			for {
+				j, err := s.Claim(ctx, name, []string{"k"}, time.Minute)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if j == nil {
+					return
+				}
+				mu.Lock()
+				if prev, dup := seen[j.ID]; dup {
+					errs <- fmt.Errorf("job %d claimed by %s and %s", j.ID, prev, name)
+				}
+				seen[j.ID] = name
+				mu.Unlock()
+				if err := s.Complete(ctx, j.ID, name, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(seen) != jobs {
+		t.Errorf("%d jobs claimed, want %d", len(seen), jobs)
+	}
+}
+
+func testJobsLeaseExpiry(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	j0, _, _ := s.Enqueue(ctx, store.NewJob{Kind: "k", MaxAttempts: 2})
+	j, _ := s.Claim(ctx, "dead", []string{"k"}, time.Minute)
+	if j == nil || j.ID != j0.ID {
+		t.Fatalf("Claim = %v", j)
+	}
+	if j2, _ := s.Claim(ctx, "other", []string{"k"}, time.Minute); j2 != nil {
+		t.Fatalf("a leased job was claimed again: %+v", j2)
+	}
+	if err := s.Extend(ctx, j.ID, "dead", 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(3 * time.Minute)
+	// The worker died: its job goes to the next claimer, and the dead
+	// worker can no longer complete it.
+	j2, err := s.Claim(ctx, "alive", []string{"k"}, time.Minute)
+	if err != nil || j2 == nil || j2.ID != j.ID || j2.Attempts != 2 {
+		t.Fatalf("Claim after expiry = %+v, %v", j2, err)
+	}
+	if err := s.Complete(ctx, j.ID, "dead", nil); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("Complete by the dead worker = %v, want ErrLeaseLost", err)
+	}
+	if err := s.Extend(ctx, j.ID, "dead", time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("Extend by the dead worker = %v, want ErrLeaseLost", err)
+	}
+	// The second worker dies too: no attempts are left.
+	clock.Advance(2 * time.Minute)
+	if j3, _ := s.Claim(ctx, "third", []string{"k"}, time.Minute); j3 != nil {
+		t.Errorf("job claimed beyond its attempts: %+v", j3)
+	}
+	got, _ := s.Job(ctx, j.ID)
+	if got.State != store.JobFailed {
+		t.Errorf("job state %q, want failed", got.State)
+	}
+}
+
+func testJobsRetry(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	j0, _, _ := s.Enqueue(ctx, store.NewJob{Kind: "k", MaxAttempts: 3})
+	j, _ := s.Claim(ctx, "w", []string{"k"}, time.Minute)
+	if err := s.Fail(ctx, j.ID, "w", errors.New("registry down"), clock.Now().Add(10*time.Second), false); err != nil {
+		t.Fatal(err)
+	}
+	if j2, _ := s.Claim(ctx, "w", []string{"k"}, time.Minute); j2 != nil {
+		t.Fatal("job retried before its time")
+	}
+	clock.Advance(11 * time.Second)
+	j, _ = s.Claim(ctx, "w", []string{"k"}, time.Minute)
+	if j == nil || j.Error != "registry down" || j.Attempts != 2 {
+		t.Fatalf("retry = %+v", j)
+	}
+	if err := s.Fail(ctx, j.ID, "w", errors.New("manifest unknown"), clock.Now(), true); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Job(ctx, j0.ID)
+	if got.State != store.JobFailed || got.Error != "manifest unknown" {
+		t.Errorf("permanently failed job = %+v", got)
+	}
+	if n, err := s.PruneJobs(ctx, clock.Now().Add(time.Second)); err != nil || n != 1 {
+		t.Errorf("PruneJobs = %d, %v; want 1", n, err)
+	}
+	if _, err := s.Claim(ctx, "w", nil, time.Minute); err == nil {
+		t.Error("Claim without kinds succeeded")
+	}
+}
+
+func testTokens(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	secret, tok, err := s.CreateToken(ctx, "ci", store.ScopeWrite, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.VerifyToken(ctx, secret)
+	if err != nil || got.ID != tok.ID || got.Scope != store.ScopeWrite {
+		t.Fatalf("VerifyToken = %+v, %v", got, err)
+	}
+	expiring, _, _ := s.CreateToken(ctx, "tmp", store.ScopeRead, clock.Now().Add(time.Hour))
+	if _, err := s.VerifyToken(ctx, expiring); err != nil {
+		t.Errorf("fresh expiring token refused: %v", err)
+	}
+	clock.Advance(2 * time.Hour)
+	for name, bad := range map[string]string{
+		"expired": expiring, "unknown": store.TokenPrefix + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"no prefix": "Bearer x", "empty": "", "huge": store.TokenPrefix + string(make([]byte, 4096)),
+		"altered": secret[:len(secret)-1] + "x",
+	} {
+		if _, err := s.VerifyToken(ctx, bad); !errors.Is(err, store.ErrBadToken) {
+			t.Errorf("VerifyToken(%s) = %v, want ErrBadToken", name, err)
+		}
+	}
+	if err := s.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.VerifyToken(ctx, secret); !errors.Is(err, store.ErrBadToken) {
+		t.Errorf("revoked token accepted: %v", err)
+	}
+	ts, _ := s.Tokens(ctx)
+	if len(ts) != 2 || !ts[0].Revoked || ts[0].LastUsed.IsZero() {
+		t.Errorf("Tokens = %+v", ts)
+	}
+	if _, _, err := s.CreateToken(ctx, "x", "root", time.Time{}); err == nil {
+		t.Error("token of an unknown scope created")
+	}
+	if err := s.RevokeToken(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RevokeToken(999) = %v", err)
+	}
+	for _, c := range []struct {
+		have, want string
+		ok         bool
+	}{{"admin", "write", true}, {"write", "write", true}, {"read", "write", false}, {"", "read", false}, {"write", "admin", false}} {
+		if got := store.ScopeAllows(c.have, c.want); got != c.ok {
+			t.Errorf("ScopeAllows(%q, %q) = %v", c.have, c.want, got)
+		}
+	}
+}
+
+func testTags(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	if _, err := s.SetTagDigest(ctx, "r/app", "1", "sha256:a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetTagDigest on an untracked tag = %v", err)
+	}
+	if err := s.TrackTag(ctx, "r/app", "1", "r/app:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TrackTag(ctx, "r/app", "1", "r/app:1"); err != nil {
+		t.Fatalf("tracking twice: %v", err)
+	}
+	due, _ := s.TagsCheckedBefore(ctx, clock.Now(), 10)
+	if len(due) != 1 {
+		t.Fatalf("TagsCheckedBefore = %v", due)
+	}
+	for i, d := range []sbom.Digest{"sha256:a", "sha256:a", "sha256:b"} {
+		clock.Advance(time.Minute)
+		mv, err := s.SetTagDigest(ctx, "r/app", "1", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (mv != nil) != (i == 2) {
+			t.Errorf("step %d: move = %+v", i, mv)
+		}
+	}
+	moves, _ := s.TagMoves(ctx, "r/app")
+	want := []store.TagMove{{Repository: "r/app", Tag: "1", From: "sha256:a", To: "sha256:b", At: clock.Now()}}
+	if diff := cmp.Diff(want, moves); diff != "" {
+		t.Errorf("TagMoves (-want +got):\n%s", diff)
+	}
+	if due, _ := s.TagsCheckedBefore(ctx, clock.Now(), 10); len(due) != 0 {
+		t.Errorf("just-checked tag is due: %v", due)
+	}
+}
+
+func testLocks(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	l1, err := s.TryLock(ctx, "feeds", "r1", time.Minute)
+	if err != nil || l1 == nil {
+		t.Fatalf("TryLock = %v, %v", l1, err)
+	}
+	if l2, err := s.TryLock(ctx, "feeds", "r2", time.Minute); err != nil || l2 != nil {
+		t.Fatalf("second holder got the lock: %v, %v", l2, err)
+	}
+	if l3, err := s.TryLock(ctx, "other", "r2", time.Minute); err != nil || l3 == nil {
+		t.Fatalf("another lock name was refused: %v", err)
+	} else {
+		l3.Release(ctx)
+	}
+	if err := l1.Held(ctx); err != nil {
+		t.Errorf("Held = %v", err)
+	}
+	if err := l1.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := s.TryLock(ctx, "feeds", "r2", time.Minute)
+	if err != nil || l2 == nil {
+		t.Fatalf("lock not free after release: %v", err)
+	}
+	defer l2.Release(ctx)
+	if s.Dialect() == "sqlite" {
+		// A holder that stops renewing loses the lease.
+		clock.Advance(2 * time.Minute)
+		l3, err := s.TryLock(ctx, "feeds", "r3", time.Minute)
+		if err != nil || l3 == nil {
+			t.Fatalf("expired lease not taken over: %v", err)
+		}
+		if err := l2.Held(ctx); !errors.Is(err, store.ErrLockLost) {
+			t.Errorf("Held after takeover = %v, want ErrLockLost", err)
+		}
+	}
+}
+
+func testBlobs(t *testing.T, s *store.Store, _ *Clock) {
+	ctx := context.Background()
+	if _, ok, err := s.GetBlob(ctx, "layer/x"); ok || err != nil {
+		t.Fatalf("GetBlob(absent) = %v, %v", ok, err)
+	}
+	for _, v := range []string{"one", "two"} {
+		if err := s.PutBlob(ctx, "layer/x", []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, ok, err := s.GetBlob(ctx, "layer/x")
+	if err != nil || !ok || string(b) != "one" {
+		t.Errorf("GetBlob = %q, %v, %v; want the first write", b, ok, err)
+	}
+}
+
+func testSchemaTooNew(t *testing.T, s *store.Store, dsn string) {
+	ctx := context.Background()
+	if v, err := s.Schema(ctx); err != nil || v != store.SchemaVersion() {
+		t.Fatalf("Schema = %d, %v; want %d", v, err, store.SchemaVersion())
+	}
+	// Opening again is a no-op migration.
+	Open(t, dsn, store.Options{})
+	if err := s.ExecForTest(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if s2, err := store.Open(ctx, dsn, store.Options{}); !errors.Is(err, store.ErrSchemaTooNew) {
+		if s2 != nil {
+			s2.Close()
+		}
+		t.Errorf("Open on a newer schema = %v, want ErrSchemaTooNew", err)
+	}
+}
