@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,6 +55,9 @@ type Options struct {
 	// Transport is the HTTP transport for registries; nil means a default
 	// one with the timeouts below.
 	Transport http.RoundTripper
+	// Dial, when set, opens the connections of the default transport
+	// (a server's guard against pulling from internal addresses).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Timeout bounds connecting to a registry and waiting for its answers.
 	Timeout time.Duration
 }

@@ -22,6 +22,9 @@ func (o Options) transport() http.RoundTripper {
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: o.Timeout, KeepAlive: o.Timeout}).DialContext
+	if o.Dial != nil {
+		t.DialContext = o.Dial
+	}
 	t.TLSHandshakeTimeout = o.Timeout
 	t.ResponseHeaderTimeout = o.Timeout
 	if o.Insecure {

@@ -1,0 +1,171 @@
+// Package images is the inventory server's work: registering images by
+// reference or SBOM, the background jobs that pull, catalogue and assess
+// them, tag tracking, and the impact queries answered from the reverse
+// index. internal/server puts HTTP in front of it; internal/monitor reuses
+// its assessment.
+package images
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/vigilproject/vigil/internal/catalog"
+	"github.com/vigilproject/vigil/internal/image"
+	"github.com/vigilproject/vigil/internal/layerfs"
+	"github.com/vigilproject/vigil/internal/match"
+	"github.com/vigilproject/vigil/internal/sbom"
+	"github.com/vigilproject/vigil/internal/store"
+	"github.com/vigilproject/vigil/internal/vulndb"
+)
+
+// Advisories is what the service needs of the vulnerability database:
+// *vulndb.DB implements it.
+type Advisories interface {
+	match.Source
+	Version(ctx context.Context) (int64, error)
+	Vulnerability(ctx context.Context, id string) (*vulndb.Vulnerability, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	Store *store.Store
+	// Advisories returns the database to match against; it is asked for
+	// each assessment, so a database replaced by an update is picked up.
+	Advisories func() Advisories
+	Catalogers []catalog.Cataloger
+	// Cache keeps layer walks; nil catalogues every layer every time.
+	Cache  *catalog.Cache
+	Limits layerfs.Limits
+	// Image configures registry access (credentials, TLS, timeouts). Its
+	// Transport is wrapped by the registry guard.
+	Image image.Options
+	// Registries limits where images may be pulled from.
+	Registries *Guard
+	// Worker names this process in job leases; default host:pid.
+	Worker string
+	// Lease is how long a claimed job is this worker's before another may
+	// take it over; it is renewed while the job runs. Default 2 minutes.
+	Lease time.Duration
+	// MaxPackages refuses SBOMs listing more components (default 200,000).
+	MaxPackages int
+	// TagInterval is how often tracked tags are checked for moves
+	// (default 15 minutes; 0 keeps the default, negative disables).
+	TagInterval time.Duration
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Service registers, indexes and assesses images.
+type Service struct {
+	cfg  Config
+	log  *slog.Logger
+	wake chan struct{}
+}
+
+// Job kinds.
+const (
+	KindIndex   = "index"    // pull and catalogue a reference, then assess
+	KindAssess  = "assess"   // match a stored inventory again
+	KindPollTag = "poll-tag" // check where a tracked tag points
+)
+
+// Errors the HTTP layer maps to 4xx answers.
+var (
+	ErrBadReference  = errors.New("bad image reference")
+	ErrNotAllowed    = errors.New("registry not allowed")
+	ErrBadSBOM       = errors.New("bad SBOM")
+	ErrTooManyPkgs   = errors.New("SBOM lists too many components")
+	ErrUnknownVuln   = errors.New("unknown vulnerability")
+	ErrBadQuery      = errors.New("bad query")
+	ErrNoAdvisories  = errors.New("no vulnerability database")
+	ErrNotFound      = store.ErrNotFound
+	errPermanentFail = errors.New("permanent failure")
+)
+
+// New returns a service; it starts nothing (Run does).
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("images: no store")
+	}
+	if cfg.Worker == "" {
+		h, _ := os.Hostname()
+		cfg.Worker = fmt.Sprintf("%s:%d", h, os.Getpid())
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.MaxPackages <= 0 {
+		cfg.MaxPackages = 200_000
+	}
+	if cfg.TagInterval == 0 {
+		cfg.TagInterval = 15 * time.Minute
+	}
+	if cfg.Registries == nil {
+		cfg.Registries = &Guard{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+}
+
+// Store returns the service's store.
+func (s *Service) Store() *store.Store { return s.cfg.Store }
+
+func (s *Service) advisories() (Advisories, error) {
+	if s.cfg.Advisories == nil {
+		return nil, ErrNoAdvisories
+	}
+	a := s.cfg.Advisories()
+	if a == nil {
+		return nil, ErrNoAdvisories
+	}
+	return a, nil
+}
+
+// storeKeys adapts match.Keys to the store's key type.
+func storeKeys(inv *sbom.Inventory, p *sbom.Package) []store.Key {
+	ks := match.Keys(inv, p)
+	out := make([]store.Key, len(ks))
+	for i, k := range ks {
+		out[i] = store.Key{Ecosystem: k.Ecosystem, Name: k.Package}
+	}
+	return out
+}
+
+// Assess matches a stored image against the current database and records
+// the result.
+func (s *Service) Assess(ctx context.Context, digest sbom.Digest) (*store.Assessment, error) {
+	adv, err := s.advisories()
+	if err != nil {
+		return nil, err
+	}
+	inv, err := s.cfg.Store.Inventory(ctx, digest)
+	if err != nil {
+		return nil, err
+	}
+	return s.assess(ctx, adv, digest, inv)
+}
+
+func (s *Service) assess(ctx context.Context, adv Advisories, digest sbom.Digest, inv *sbom.Inventory) (*store.Assessment, error) {
+	ver, err := adv.Version(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("images: %s: database version: %w", digest, err)
+	}
+	res, err := match.Match(ctx, inv, adv, match.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("images: %s: %w", digest, err)
+	}
+	a := &store.Assessment{Findings: res.Findings, Warnings: res.Warnings, DBVersion: ver, At: s.cfg.Now()}
+	if err := s.cfg.Store.SetAssessment(ctx, digest, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
