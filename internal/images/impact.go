@@ -70,6 +70,9 @@ func (s *Service) Impact(ctx context.Context, id string) (*Impact, error) {
 		return nil, err
 	}
 	v, err := adv.Vulnerability(ctx, id)
+	if canon := canonicalID(id); errors.Is(err, vulndb.ErrNotFound) && canon != id {
+		v, err = adv.Vulnerability(ctx, canon)
+	}
 	if errors.Is(err, vulndb.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownVuln, id)
 	}
@@ -328,4 +331,19 @@ func versionEcosystem(p store.IndexedPackage) string {
 		return "NuGet"
 	}
 	return string(p.Ecosystem)
+}
+
+// canonicalID spells an id as the databases do: prefixes in upper case,
+// GHSA's body in lower case ("ghsa-XXXX-…" → "GHSA-xxxx-…"), CVE, DSA, GO
+// and the like wholly in upper case.
+func canonicalID(id string) string {
+	prefix, rest, ok := strings.Cut(id, "-")
+	if !ok {
+		return id
+	}
+	prefix = strings.ToUpper(prefix)
+	if prefix == "GHSA" {
+		return prefix + "-" + strings.ToLower(rest)
+	}
+	return prefix + "-" + strings.ToUpper(rest)
 }
