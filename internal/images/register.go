@@ -134,7 +134,7 @@ func (s *Service) AddSBOM(ctx context.Context, up SBOMUpload) (store.Image, erro
 			}
 		}
 	}
-	im, err := s.cfg.Store.PutImage(ctx, n)
+	im, err := s.puts.put(ctx, n)
 	if err != nil {
 		return store.Image{}, err
 	}

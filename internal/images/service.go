@@ -64,6 +64,7 @@ type Service struct {
 	cfg  Config
 	log  *slog.Logger
 	wake chan struct{}
+	puts *batcher
 }
 
 // Job kinds.
@@ -113,7 +114,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), puts: &batcher{st: cfg.Store}}, nil
 }
 
 // Store returns the service's store.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -8,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -106,23 +109,44 @@ func distroOf(inv *sbom.Inventory) string {
 // replacing what was stored for the same digest (its findings are kept
 // until the next SetAssessment).
 func (s *Store) PutImage(ctx context.Context, n *NewImage) (Image, error) {
+	ims, err := s.PutImages(ctx, []*NewImage{n})
+	if err != nil {
+		return Image{}, err
+	}
+	return ims[0], nil
+}
+
+// pkgRow is one package of an image for the reverse index.
+type pkgRow struct {
+	id    int64
+	p     *sbom.Package
+	dkey  string
+	layer int
+	base  bool
+	keys  func(inv *sbom.Inventory, p *sbom.Package) []Key
+	inv   *sbom.Inventory
+}
+
+// prepared is one image of a PutImages batch, encoded outside the
+// transaction.
+type prepared struct {
+	n    *NewImage
+	blob []byte
+	rows []pkgRow
+	size int64
+}
+
+func prepare(n *NewImage) (*prepared, error) {
 	if n.Digest == "" || n.Inventory == nil {
-		return Image{}, errors.New("store: PutImage: digest and inventory are required")
+		return nil, errors.New("store: PutImage: digest and inventory are required")
 	}
 	inv := n.Inventory
 	blob, err := compress(inv)
 	if err != nil {
-		return Image{}, fmt.Errorf("store: %s: encoding inventory: %w", n.Digest, err)
+		return nil, fmt.Errorf("store: %s: encoding inventory: %w", n.Digest, err)
 	}
-	distro := distroOf(inv)
 	dkey := DistroKey(inv.Distro)
-	type row struct {
-		id    int64
-		p     *sbom.Package
-		layer int
-		base  bool
-	}
-	rows := make([]row, 0, len(inv.Packages))
+	rows := make([]pkgRow, 0, len(inv.Packages))
 	seen := make(map[int64]bool, len(inv.Packages))
 	for i := range inv.Packages {
 		p := &inv.Packages[i]
@@ -131,19 +155,198 @@ func (s *Store) PutImage(ctx context.Context, n *NewImage) (Image, error) {
 			continue
 		}
 		seen[id] = true
-		rows = append(rows, row{id, p, p.Layer.Index, p.InBase})
+		rows = append(rows, pkgRow{id: id, p: p, dkey: dkey, layer: p.Layer.Index, base: p.InBase, keys: n.Keys, inv: inv})
 	}
-	now := s.now()
-	size := int64(len(blob)) + int64(len(rows))*32
+	return &prepared{n: n, blob: blob, rows: rows, size: int64(len(blob)) + int64(len(rows))*32}, nil
+}
 
+// PutImages stores several images in one transaction: what PutImage does
+// for each, with the cost of a commit and of the shared index pages paid
+// once for the batch. The batch applies entirely or not at all.
+func (s *Store) PutImages(ctx context.Context, ns []*NewImage) ([]Image, error) {
+	ps := make([]*prepared, len(ns))
+	for i, n := range ns {
+		p, err := prepare(n)
+		if err != nil {
+			return nil, err
+		}
+		ps[i] = p
+	}
+	var out []Image
+	var err error
+	for attempt := range 3 {
+		out, err = s.putImages(ctx, ps)
+		// Two batches storing the same new digest, or (PostgreSQL) a
+		// serialisation conflict: the loser tries again and finds the row.
+		if err == nil || ctx.Err() != nil || !(s.dialect.isUnique(err) || isRetryable(err)) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+	}
+	return out, err
+}
+
+func isRetryable(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "SQLSTATE 40P01") || strings.Contains(m, "SQLSTATE 40001")
+}
+
+func (s *Store) putImages(ctx context.Context, ps []*prepared) ([]Image, error) {
+	now := s.now()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Image{}, s.wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer tx.Rollback()
-	var id int64
-	err = tx.QueryRowContext(ctx, s.q(`SELECT id FROM images WHERE digest = ?`), string(n.Digest)).Scan(&id)
+	ids := make([]int64, len(ps))
+	for i, p := range ps {
+		if ids[i], err = s.putImageRow(ctx, tx, p, now); err != nil {
+			return nil, err
+		}
+	}
+
+	// Shared package rows of the whole batch, once each, in id order:
+	// concurrent writers take their locks in one order (no deadlock).
+	var all []pkgRow
+	seen := map[int64]bool{}
+	for _, p := range ps {
+		for _, r := range p.rows {
+			if !seen[r.id] {
+				seen[r.id] = true
+				all = append(all, r)
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b pkgRow) int { return cmp.Compare(a.id, b.id) })
+	// Package rows are never deleted, so one this process saw committed
+	// exists: only the others are inserted.
+	all = slices.DeleteFunc(all, func(r pkgRow) bool { return s.known.has(r.id) })
+	created := map[int64]bool{}
+	const pcols = 10
+	for start := 0; start < len(all); start += 500 {
+		chunk := all[start:min(start+500, len(all))]
+		args := make([]any, 0, len(chunk)*pcols)
+		for _, r := range chunk {
+			p := r.p
+			args = append(args, r.id, r.dkey, string(p.Ecosystem), p.Name, p.Version, p.SourceName, p.SourceVersion, p.PURL, PURLBase(p.PURL), p.Arch)
+		}
+		q := `INSERT INTO packages (id, distro, ecosystem, name, version, source_name, source_version, purl, purl_base, arch) VALUES ` +
+			values(len(chunk), pcols) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+		rs, err := tx.QueryContext(ctx, s.q(q), args...)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		for rs.Next() {
+			var pid int64
+			if err := rs.Scan(&pid); err != nil {
+				rs.Close()
+				return nil, s.wrap(err)
+			}
+			created[pid] = true
+		}
+		if err := rs.Close(); err != nil {
+			return nil, s.wrap(err)
+		}
+	}
+	var kargs []any
+	nk := 0
+	flushKeys := func() error {
+		if nk == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO package_keys (ecosystem, name, package_id) VALUES `+values(nk, 3)+` ON CONFLICT DO NOTHING`), kargs...)
+		kargs, nk = kargs[:0], 0
+		return err
+	}
+	for _, r := range all {
+		if !created[r.id] || r.keys == nil {
+			continue
+		}
+		for _, k := range r.keys(r.inv, r.p) {
+			kargs = append(kargs, k.Ecosystem, k.Name, r.id)
+			nk++
+			if nk == 500 {
+				if err := flushKeys(); err != nil {
+					return nil, s.wrap(err)
+				}
+			}
+		}
+	}
+	if err := flushKeys(); err != nil {
+		return nil, s.wrap(err)
+	}
+
+	// The image's postings, in package order within the batch.
+	type posting struct {
+		pkg, image int64
+		layer      int
+		base       bool
+	}
+	var posts []posting
+	for i, p := range ps {
+		for _, r := range p.rows {
+			posts = append(posts, posting{r.id, ids[i], r.layer, r.base})
+		}
+	}
+	slices.SortFunc(posts, func(a, b posting) int { return cmp.Or(cmp.Compare(a.pkg, b.pkg), cmp.Compare(a.image, b.image)) })
+	posts = slices.CompactFunc(posts, func(a, b posting) bool { return a.pkg == b.pkg && a.image == b.image })
+	for start := 0; start < len(posts); start += 1000 {
+		chunk := posts[start:min(start+1000, len(posts))]
+		args := make([]any, 0, len(chunk)*4)
+		for _, r := range chunk {
+			args = append(args, r.pkg, r.image, r.layer, boolInt(r.base))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_packages (package_id, image_id, layer_index, in_base) VALUES `+values(len(chunk), 4)), args...); err != nil {
+			return nil, s.wrap(err)
+		}
+	}
+	out := make([]Image, len(ps))
+	for i, id := range ids {
+		if out[i], err = s.imageTx(ctx, tx, `id = ?`, id); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.wrap(err)
+	}
+	for _, r := range all {
+		s.known.add(r.id)
+	}
+	return out, nil
+}
+
+// knownIDs is a bounded set of package ids known to be stored.
+type knownIDs struct {
+	mu  sync.RWMutex
+	ids map[int64]struct{}
+}
+
+const maxKnown = 1 << 21
+
+func (k *knownIDs) has(id int64) bool {
+	k.mu.RLock()
+	_, ok := k.ids[id]
+	k.mu.RUnlock()
+	return ok
+}
+
+func (k *knownIDs) add(id int64) {
+	k.mu.Lock()
+	if k.ids == nil || len(k.ids) >= maxKnown {
+		k.ids = make(map[int64]struct{}, 1024)
+	}
+	k.ids[id] = struct{}{}
+	k.mu.Unlock()
+}
+
+// putImageRow inserts or updates an image's row and inventory, dropping
+// its old postings; it returns the image's id.
+func (s *Store) putImageRow(ctx context.Context, tx *sql.Tx, p *prepared, now time.Time) (int64, error) {
+	n, inv := p.n, p.n.Inventory
+	distro := distroOf(inv)
 	b := inv.BaseImage
+	var id int64
+	err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM images WHERE digest = ?`), string(n.Digest)).Scan(&id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO images (digest, repository, tag, reference, origin, distro,
@@ -151,12 +354,12 @@ func (s *Store) PutImage(ctx context.Context, n *NewImage) (Image, error) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			string(n.Digest), n.Repository, n.Tag, n.Reference, string(n.Origin), distro,
 			string(b.Source), b.Name, string(b.Digest), b.Layers, len(inv.Layers), len(inv.Packages),
-			now.UnixMilli(), now.UnixMilli(), size).Scan(&id)
+			now.UnixMilli(), now.UnixMilli(), p.size).Scan(&id)
 		if err != nil {
-			return Image{}, s.wrap(err)
+			return 0, s.wrap(err)
 		}
 	case err != nil:
-		return Image{}, s.wrap(err)
+		return 0, s.wrap(err)
 	default:
 		// A re-registration may name the image differently; keep the
 		// names it had when the new one is empty.
@@ -168,100 +371,24 @@ func (s *Store) PutImage(ctx context.Context, n *NewImage) (Image, error) {
 			layers = ?, packages = ?, indexed_at = ?, size = ? WHERE id = ?`),
 			n.Repository, n.Repository, n.Tag, n.Tag, n.Reference, n.Reference,
 			string(n.Origin), distro, string(b.Source), b.Name, string(b.Digest), b.Layers,
-			len(inv.Layers), len(inv.Packages), now.UnixMilli(), size, id)
+			len(inv.Layers), len(inv.Packages), now.UnixMilli(), p.size, id)
 		if err != nil {
-			return Image{}, s.wrap(err)
+			return 0, s.wrap(err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM image_packages WHERE image_id = ?`), id); err != nil {
-			return Image{}, s.wrap(err)
+			return 0, s.wrap(err)
 		}
 	}
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET inventory = ? WHERE image_id = ?`), blob, id)
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET inventory = ? WHERE image_id = ?`), p.blob, id)
 	if err != nil {
-		return Image{}, s.wrap(err)
+		return 0, s.wrap(err)
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_data (image_id, inventory) VALUES (?, ?)`), id, blob); err != nil {
-			return Image{}, s.wrap(err)
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_data (image_id, inventory) VALUES (?, ?)`), id, p.blob); err != nil {
+			return 0, s.wrap(err)
 		}
 	}
-
-	// Packages: shared rows, inserted when new; the keys of the new ones.
-	const pcols = 10
-	var created []int64
-	for start := 0; start < len(rows); start += 500 {
-		chunk := rows[start:min(start+500, len(rows))]
-		args := make([]any, 0, len(chunk)*pcols)
-		for _, r := range chunk {
-			p := r.p
-			args = append(args, r.id, dkey, string(p.Ecosystem), p.Name, p.Version, p.SourceName, p.SourceVersion, p.PURL, PURLBase(p.PURL), p.Arch)
-		}
-		q := `INSERT INTO packages (id, distro, ecosystem, name, version, source_name, source_version, purl, purl_base, arch) VALUES ` +
-			values(len(chunk), pcols) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
-		rs, err := tx.QueryContext(ctx, s.q(q), args...)
-		if err != nil {
-			return Image{}, s.wrap(err)
-		}
-		for rs.Next() {
-			var pid int64
-			if err := rs.Scan(&pid); err != nil {
-				rs.Close()
-				return Image{}, s.wrap(err)
-			}
-			created = append(created, pid)
-		}
-		if err := rs.Close(); err != nil {
-			return Image{}, s.wrap(err)
-		}
-	}
-	if len(created) > 0 && n.Keys != nil {
-		byID := make(map[int64]*sbom.Package, len(rows))
-		for _, r := range rows {
-			byID[r.id] = r.p
-		}
-		var args []any
-		nk := 0
-		flush := func() error {
-			if nk == 0 {
-				return nil
-			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO package_keys (ecosystem, name, package_id) VALUES `+values(nk, 3)+` ON CONFLICT DO NOTHING`), args...)
-			args, nk = args[:0], 0
-			return err
-		}
-		for _, pid := range created {
-			for _, k := range n.Keys(inv, byID[pid]) {
-				args = append(args, k.Ecosystem, k.Name, pid)
-				nk++
-				if nk == 500 {
-					if err := flush(); err != nil {
-						return Image{}, s.wrap(err)
-					}
-				}
-			}
-		}
-		if err := flush(); err != nil {
-			return Image{}, s.wrap(err)
-		}
-	}
-	for start := 0; start < len(rows); start += 1000 {
-		chunk := rows[start:min(start+1000, len(rows))]
-		args := make([]any, 0, len(chunk)*4)
-		for _, r := range chunk {
-			args = append(args, r.id, id, r.layer, boolInt(r.base))
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_packages (package_id, image_id, layer_index, in_base) VALUES `+values(len(chunk), 4)), args...); err != nil {
-			return Image{}, s.wrap(err)
-		}
-	}
-	im, err := s.imageTx(ctx, tx, `id = ?`, id)
-	if err != nil {
-		return Image{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Image{}, s.wrap(err)
-	}
-	return im, nil
+	return id, nil
 }
 
 // values returns "(?, ?), (?, ?)" for n rows of cols columns.

@@ -225,3 +225,17 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	}
 	return st, nil
 }
+
+// Size returns the bytes the store takes: the SQLite file's pages, or the
+// PostgreSQL relations (tables, indexes, TOAST) of its schema.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	var err error
+	if _, ok := s.dialect.(postgres); ok {
+		err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+			JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE ns.nspname = current_schema() AND c.relkind = 'r'`).Scan(&n)
+	} else {
+		err = s.db.QueryRowContext(ctx, `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&n)
+	}
+	return n, s.wrap(err)
+}

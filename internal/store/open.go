@@ -32,6 +32,8 @@ type Store struct {
 	now     func() time.Time
 	// dsn is kept for messages, with any password removed.
 	dsn string
+	// known caches package ids already stored.
+	known knownIDs
 }
 
 // Options configure Open.

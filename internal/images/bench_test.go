@@ -1,0 +1,375 @@
+package images_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigilproject/vigil/internal/advisory"
+	"github.com/vigilproject/vigil/internal/feed"
+	"github.com/vigilproject/vigil/internal/images"
+	"github.com/vigilproject/vigil/internal/sbom"
+	"github.com/vigilproject/vigil/internal/store"
+	"github.com/vigilproject/vigil/internal/store/storetest"
+	"github.com/vigilproject/vigil/internal/vulndb"
+)
+
+// fleet generates a realistic population of images: a few base images in
+// several releases each (most images share one), application packages
+// drawn with a Zipf law from per-ecosystem pools (a few are everywhere,
+// most are rare), ~400 packages an image. It is deterministic.
+type fleet struct {
+	bases [][]sbom.Package // base image releases
+	pools map[sbom.Ecosystem][]string
+	rng   *rand.Rand
+	// advisories over the generated packages
+	advs []advisory.Advisory
+}
+
+var appEcos = []sbom.Ecosystem{sbom.NPM, sbom.PyPI, sbom.Golang, sbom.Maven}
+
+func newFleet() *fleet {
+	f := &fleet{rng: rand.New(rand.NewPCG(1, 2)), pools: map[sbom.Ecosystem][]string{}}
+	// 400 Debian source packages; three base families of 90, 160 and 250
+	// binaries, each in 6 releases where about a tenth of the versions move.
+	for _, size := range []int{90, 160, 250} {
+		vers := make([]int, size)
+		for rel := range 6 {
+			var pkgs []sbom.Package
+			for i := range size {
+				if rel > 0 && f.rng.IntN(10) == 0 {
+					vers[i]++
+				}
+				src := fmt.Sprintf("src%03d", i%400)
+				v := fmt.Sprintf("1.%d-%d+deb12u%d", i%7, 1+i%3, vers[i])
+				name := fmt.Sprintf("lib%s-%d", src, i/400)
+				pkgs = append(pkgs, sbom.Package{
+					Ecosystem: sbom.Deb, Name: name, Version: v, SourceName: src, SourceVersion: v, Arch: "amd64",
+					PURL: fmt.Sprintf("pkg:deb/debian/%s@%s?arch=amd64&distro=debian-12", name, v), FoundBy: "dpkg",
+					Locations: []string{"/var/lib/dpkg/status"}, InBase: true,
+				})
+			}
+			f.bases = append(f.bases, pkgs)
+		}
+	}
+	for _, e := range appEcos {
+		n := map[sbom.Ecosystem]int{sbom.NPM: 4000, sbom.PyPI: 1500, sbom.Golang: 1200, sbom.Maven: 1500}[e]
+		for i := range n {
+			f.pools[e] = append(f.pools[e], fmt.Sprintf("%s-pkg-%04d", e, i))
+		}
+	}
+	// Advisories: a third of the Debian sources, fixed in the next
+	// update of their version; and the popular application packages.
+	for i := 0; i < 400; i += 3 {
+		src := fmt.Sprintf("src%03d", i)
+		f.advs = append(f.advs, advisory.Advisory{
+			ID: fmt.Sprintf("CVE-2026-%05d", i), Source: "debian",
+			Severity: []advisory.Score{{Type: "distro", Vector: []string{"low", "medium", "high"}[i%3], Source: "debian"}},
+			Affected: []advisory.Affected{{Ecosystem: "Debian:12", Package: src, Status: advisory.StatusAffected,
+				Ranges: []advisory.Range{{Type: "ECOSYSTEM", Events: []advisory.Event{{Introduced: "0"}, {Fixed: fmt.Sprintf("1.%d-%d+deb12u%d", i%7, 1+i%3, 2)}}}}}},
+		})
+	}
+	osvEco := map[sbom.Ecosystem]string{sbom.NPM: "npm", sbom.PyPI: "PyPI", sbom.Golang: "Go", sbom.Maven: "Maven"}
+	for _, e := range appEcos {
+		for i := 0; i < 300; i += 2 {
+			f.advs = append(f.advs, advisory.Advisory{
+				ID: fmt.Sprintf("GHSA-%s-%04d", e, i), Source: "osv/" + osvEco[e],
+				Severity: []advisory.Score{{Type: "CVSS_V3", Base: float64(4 + i%6), Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+				Affected: []advisory.Affected{{Ecosystem: osvEco[e], Package: appName(e, f.pools[e][i]),
+					Ranges: []advisory.Range{{Type: "ECOSYSTEM", Events: []advisory.Event{{Introduced: "0"}, {Fixed: "1.5.0"}}}}}},
+			})
+		}
+	}
+	return f
+}
+
+func appName(e sbom.Ecosystem, n string) string {
+	if e == sbom.Maven {
+		return "org.example:" + n
+	}
+	return n
+}
+
+// zipf picks an index in [0, n) with probability falling as 1/(i+1).
+func (f *fleet) zipf(n int) int {
+	for {
+		i := int(float64(n) * f.rng.Float64() * f.rng.Float64() * f.rng.Float64())
+		if i < n {
+			return i
+		}
+	}
+}
+
+// image returns the i-th image's inventory.
+func (f *fleet) image(i int) *sbom.Inventory {
+	base := f.bases[f.zipf(len(f.bases))]
+	inv := &sbom.Inventory{
+		SchemaVersion: sbom.SchemaVersion,
+		Source:        sbom.Source{Kind: "registry", Reference: fmt.Sprintf("registry.example/team%d/svc%d:%d", i%50, i%700, i), ManifestDigest: sbom.Digest(fmt.Sprintf("sha256:%064x", i+1))},
+		Distro:        &sbom.Distro{ID: "debian", VersionID: "12", Codename: "bookworm"},
+		BaseImage:     sbom.BaseImage{Source: sbom.BaseFromAnnotation, Name: fmt.Sprintf("debian:12-variant%d", len(base)), Layers: 1},
+		Layers:        []sbom.Layer{{Index: 0, DiffID: "sha256:base", Base: true}, {Index: 1, DiffID: sbom.Digest(fmt.Sprintf("sha256:app%d", i))}},
+		Packages:      slices.Clone(base),
+	}
+	e := appEcos[f.zipf(len(appEcos))]
+	pool := f.pools[e]
+	want := 400 - len(base) + f.rng.IntN(60) - 30
+	seen := map[int]bool{}
+	for len(seen) < want {
+		k := f.zipf(len(pool))
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		v := fmt.Sprintf("1.%d.%d", f.zipf(10), f.rng.IntN(3))
+		name := appName(e, pool[k])
+		inv.Packages = append(inv.Packages, sbom.Package{
+			Ecosystem: e, Name: name, Version: v, PURL: fmt.Sprintf("pkg:%s/%s@%s", e, name, v),
+			Locations: []string{"/app/lock"}, FoundBy: string(e), Layer: sbom.LayerRef{Index: 1, DiffID: inv.Layers[1].DiffID},
+		})
+	}
+	return inv
+}
+
+// benchFleet is a store holding n generated images and the service over
+// it, built once per backend and process.
+type benchFleet struct {
+	svc    *images.Service
+	st     *store.Store
+	fleet  *fleet
+	ingest time.Duration // wall time of ingesting all images
+	// ingestCPU is this process's CPU time for it (PostgreSQL's own
+	// is not included).
+	ingestCPU time.Duration
+	assess time.Duration // wall time of assessing them all
+	n      int
+	bytes  int64 // database size after ingest (SQLite: file; PostgreSQL: relations)
+}
+
+var (
+	fleetsMu sync.Mutex
+	fleets   = map[string]*benchFleet{}
+)
+
+func fleetSize() int {
+	if s := os.Getenv("VIGIL_BENCH_IMAGES"); s != "" {
+		var n int
+		fmt.Sscan(s, &n)
+		return n
+	}
+	return 10_000
+}
+
+func advisoryDBOf(b *testing.B, f *fleet) *vulndb.DB {
+	db, err := vulndb.Open(context.Background(), filepath.Join(b.TempDir(), "vuln.db"), vulndb.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bySource := map[string][]advisory.Advisory{}
+	for _, a := range f.advs {
+		bySource[a.Source] = append(bySource[a.Source], a)
+	}
+	for src, advs := range bySource {
+		seq := func(yield func(advisory.Advisory, error) bool) {
+			for _, a := range advs {
+				if !yield(a, nil) {
+					return
+				}
+			}
+		}
+		if _, err := db.Apply(context.Background(), feed.Batch{Source: src, Full: true, Advisories: seq}, feed.SourceState{Source: src}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db
+}
+
+// setup ingests the fleet through AddSBOM (Vigil JSON documents, as an
+// upload would bring them) with 16 concurrent uploaders, timing it.
+func setup(b *testing.B, backend storetest.Backend) *benchFleet {
+	fleetsMu.Lock()
+	defer fleetsMu.Unlock()
+	if bf := fleets[backend.Name]; bf != nil {
+		return bf
+	}
+	n := fleetSize()
+	f := newFleet()
+	docs := make([][]byte, n)
+	for i := range n {
+		docs[i], _ = json.Marshal(f.image(i))
+	}
+	adv := advisoryDBOf(b, f)
+	dsn := backend.DSN(b)
+	st, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := images.New(images.Config{Store: st, Advisories: func() images.Advisories { return adv }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start, cpu0 := time.Now(), cpuTime()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if _, err := svc.AddSBOM(context.Background(), images.SBOMUpload{Body: bytes.NewReader(docs[i])}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	bf := &benchFleet{svc: svc, st: st, fleet: f, ingest: time.Since(start), ingestCPU: cpuTime() - cpu0, n: n}
+	bf.bytes, _ = st.Size(context.Background())
+	// Assess every image, as the workers would.
+	start = time.Now()
+	next.Store(0)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if _, err := svc.Assess(context.Background(), sbom.Digest(fmt.Sprintf("sha256:%064x", i+1))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	bf.assess = time.Since(start)
+	fleets[backend.Name] = bf
+	return bf
+}
+
+func percentiles(ds []time.Duration) (p50, p99, worst time.Duration) {
+	slices.Sort(ds)
+	return ds[len(ds)/2], ds[len(ds)*99/100], ds[len(ds)-1]
+}
+
+func backend(b *testing.B, name string) storetest.Backend {
+	for _, be := range storetest.Backends() {
+		if be.Name == name {
+			return be
+		}
+	}
+	b.Skipf("backend %s not configured (%s)", name, storetest.PostgresEnv)
+	return storetest.Backend{}
+}
+
+// BenchmarkFleet reports, per backend, the ingest rate of the generated
+// fleet, the storage per image, and the latency percentiles of impact
+// queries and image-list pages over it.
+//
+//	go test ./internal/images -run '^$' -bench Fleet -benchtime 1x -timeout 30m
+func BenchmarkFleet(b *testing.B) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			be := backend(b, name)
+			setup(b, be) // once, outliving the sub-benchmarks
+			b.Run("Ingest", func(b *testing.B) {
+				bf := setup(b, be)
+				for range b.N {
+				}
+				b.ReportMetric(float64(bf.n)/bf.ingest.Seconds(), "images/s")
+				b.ReportMetric(float64(bf.ingestCPU.Microseconds())/1000/float64(bf.n), "cpu-ms/image")
+				b.ReportMetric(float64(bf.bytes)/float64(bf.n), "bytes/image")
+				b.ReportMetric(float64(bf.n)/bf.assess.Seconds(), "assessed/s")
+				b.ReportMetric(0, "ns/op")
+			})
+			b.Run("Impact", func(b *testing.B) {
+				bf := setup(b, be)
+				ids := make([]string, 0, len(bf.fleet.advs))
+				for _, a := range bf.fleet.advs {
+					ids = append(ids, a.ID)
+				}
+				ctx := context.Background()
+				var lat []time.Duration
+				var hits, maxHits int
+				b.ResetTimer()
+				for i := range b.N {
+					for _, id := range ids {
+						t0 := time.Now()
+						imp, err := bf.svc.Impact(ctx, id)
+						lat = append(lat, time.Since(t0))
+						if err != nil {
+							b.Fatal(err)
+						}
+						if i == 0 {
+							hits += len(imp.Images)
+							maxHits = max(maxHits, len(imp.Images))
+						}
+					}
+				}
+				p50, p99, worst := percentiles(lat)
+				b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+				b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+				b.ReportMetric(float64(hits)/float64(len(ids)), "images/query")
+				b.ReportMetric(float64(maxHits), "max-images")
+			})
+			b.Run("ListPage", func(b *testing.B) {
+				bf := setup(b, be)
+				ctx := context.Background()
+				filters := []store.ImageFilter{
+					{}, {Repository: "registry.example/team7/svc7"}, {Repository: "registry.example/team1*"},
+					{MinSeverity: advisory.SeverityHigh}, {Fixable: true}, {Base: "debian:12-variant160"},
+					{MinSeverity: advisory.SeverityCritical, Repository: "registry.example/team3*"},
+				}
+				var lat []time.Duration
+				b.ResetTimer()
+				for range b.N {
+					for _, f := range filters {
+						f.Limit = 50
+						for page := 0; page < 5; page++ {
+							t0 := time.Now()
+							p, err := bf.st.ListImages(ctx, f)
+							lat = append(lat, time.Since(t0))
+							if err != nil {
+								b.Fatal(err)
+							}
+							if p.Next == "" {
+								break
+							}
+							f.After = p.Next
+						}
+					}
+				}
+				p50, p99, worst := percentiles(lat)
+				b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+				b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+			})
+		})
+	}
+}
+
+// cpuTime is the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
