@@ -151,9 +151,9 @@ type benchFleet struct {
 	// ingestCPU is this process's CPU time for it (PostgreSQL's own
 	// is not included).
 	ingestCPU time.Duration
-	assess time.Duration // wall time of assessing them all
-	n      int
-	bytes  int64 // database size after ingest (SQLite: file; PostgreSQL: relations)
+	assess    time.Duration // wall time of assessing them all
+	n         int
+	bytes     int64 // database size after ingest (SQLite: file; PostgreSQL: relations)
 }
 
 var (
