@@ -309,25 +309,28 @@ func BenchmarkFleet(b *testing.B) {
 				ctx := context.Background()
 				var lat []time.Duration
 				var hits, maxHits int
+				cpu0 := cpuTime()
 				b.ResetTimer()
 				for i := range b.N {
 					for _, id := range ids {
 						t0 := time.Now()
-						imp, err := bf.svc.Impact(ctx, id)
+						imp, err := bf.svc.ImpactPage(ctx, id, images.ImpactOptions{Limit: 100})
 						lat = append(lat, time.Since(t0))
 						if err != nil {
 							b.Fatal(err)
 						}
 						if i == 0 {
-							hits += len(imp.Images)
-							maxHits = max(maxHits, len(imp.Images))
+							hits += imp.Total
+							maxHits = max(maxHits, imp.Total)
 						}
 					}
 				}
+				cpu := cpuTime() - cpu0
 				p50, p99, worst := percentiles(lat)
 				b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 				b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu-ms/query")
 				b.ReportMetric(float64(hits)/float64(len(ids)), "images/query")
 				b.ReportMetric(float64(maxHits), "max-images")
 			})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -283,6 +284,55 @@ func TestGuardDial(t *testing.T) {
 		}
 		if !tc.ok && err != nil && !errors.Is(err, images.ErrNotAllowed) {
 			t.Errorf("Guard{%v}.Dial(%s) = %v, want ErrNotAllowed", tc.allow, tc.addr, err)
+		}
+	}
+}
+
+func TestImpactPages(t *testing.T) {
+	adv := advisoryDB(t)
+	svc := service(t, storetest.SQLiteDSN(t), adv)
+	ctx := context.Background()
+	var want []sbom.Digest
+	for i := range 5 {
+		d := fmt.Sprintf("sha256:%064x", i+1)
+		want = append(want, sbom.Digest(d))
+		inv := storetest.Inventory(1, [3]string{"libssl3", "openssl", "3.0.11-1~deb12u2"}, [3]string{"openssl", "openssl", "3.0.11-1~deb12u2"})
+		if _, err := svc.AddSBOM(ctx, images.SBOMUpload{Body: strings.NewReader(vigilSBOM(t, d, inv))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []sbom.Digest
+	var sizes []int
+	opt := images.ImpactOptions{Limit: 2}
+	for {
+		imp, err := svc.ImpactPage(ctx, "CVE-2024-5535", opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.Total != 5 || imp.Severity != advisory.SeverityHigh {
+			t.Errorf("Total %d severity %v, want 5 and high on every page", imp.Total, imp.Severity)
+		}
+		sizes = append(sizes, len(imp.Images))
+		for _, im := range imp.Images {
+			got = append(got, im.Digest)
+			if len(im.Packages) != 2 {
+				t.Errorf("%s: %d packages, want libssl3 and openssl", im.Digest, len(im.Packages))
+			}
+		}
+		if imp.Next == "" {
+			break
+		}
+		opt.After = imp.Next
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("paged images (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{2, 2, 1}, sizes); diff != "" {
+		t.Errorf("page sizes (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"x", "-1", "0"} {
+		if _, err := svc.ImpactPage(ctx, "CVE-2024-5535", images.ImpactOptions{After: bad}); !errors.Is(err, images.ErrBadQuery) {
+			t.Errorf("ImpactPage(after %q) = %v, want ErrBadQuery", bad, err)
 		}
 	}
 }

@@ -26,7 +26,19 @@ type Impact struct {
 	KEV      bool
 	// DBVersion is the database version the answer was computed with.
 	DBVersion int64
-	Images    []ImpactImage
+	// Total is the number of images hit; Images holds one page of them,
+	// in registration order, and Next the cursor of the next page.
+	Total  int
+	Images []ImpactImage
+	Next   string
+}
+
+// ImpactOptions page an impact answer.
+type ImpactOptions struct {
+	// Limit bounds the images returned (0: all).
+	Limit int
+	// After is the Next of the previous page.
+	After string
 }
 
 // ImpactImage is one image the vulnerability hits.
@@ -61,6 +73,12 @@ type ImpactPackage struct {
 // matcher against this vulnerability alone, and the affected ones to the
 // images holding them. No inventory is read.
 func (s *Service) Impact(ctx context.Context, id string) (*Impact, error) {
+	return s.ImpactPage(ctx, id, ImpactOptions{})
+}
+
+// ImpactPage is Impact, one page of images at a time: only the page's
+// images are read, so the answer's cost follows the page, not the fleet.
+func (s *Service) ImpactPage(ctx context.Context, id string, opt ImpactOptions) (*Impact, error) {
 	id = strings.TrimSpace(id)
 	if id == "" || len(id) > 256 {
 		return nil, fmt.Errorf("%w: vulnerability id %q", ErrBadQuery, id)
@@ -112,17 +130,54 @@ func (s *Service) Impact(ctx context.Context, id string) (*Impact, error) {
 	for id := range hits {
 		ids = append(ids, id)
 	}
-	uses, err := s.cfg.Store.PackageUses(ctx, ids)
+	posts, err := s.cfg.Store.Postings(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	byImage := map[sbom.Digest]*ImpactImage{}
+	after := int64(0)
+	if opt.After != "" {
+		after, err = strconv.ParseInt(opt.After, 10, 64)
+		if err != nil || after <= 0 {
+			return nil, fmt.Errorf("%w: cursor %q", ErrBadQuery, opt.After)
+		}
+	}
+	// Postings come in image order: count the images, keep the page's.
+	var page []store.Posting
+	images, inPage := 0, 0
+	for i, p := range posts {
+		if i > 0 && posts[i-1].ImageID == p.ImageID {
+			if len(page) > 0 && page[len(page)-1].ImageID == p.ImageID {
+				page = append(page, p)
+			}
+			continue
+		}
+		images++
+		if p.ImageID <= after {
+			continue
+		}
+		if opt.Limit > 0 && inPage == opt.Limit {
+			if out.Next == "" {
+				out.Next = strconv.FormatInt(page[len(page)-1].ImageID, 10)
+			}
+			continue
+		}
+		inPage++
+		page = append(page, p)
+	}
+	out.Total = images
+	for _, h := range hits {
+		out.Severity = max(out.Severity, h.pkg.Severity)
+	}
+	uses, err := s.cfg.Store.Uses(ctx, page)
+	if err != nil {
+		return nil, err
+	}
+	var cur *ImpactImage
 	for _, u := range uses {
 		h := hits[u.PackageID]
-		im := byImage[u.Digest]
-		if im == nil {
-			im = &ImpactImage{Digest: u.Digest, Repository: u.Repository, Tag: u.Tag, Base: u.Base}
-			byImage[u.Digest] = im
+		if cur == nil || cur.Digest != u.Digest {
+			out.Images = append(out.Images, ImpactImage{Digest: u.Digest, Repository: u.Repository, Tag: u.Tag, Base: u.Base})
+			cur = &out.Images[len(out.Images)-1]
 		}
 		ip := h.pkg
 		ip.LayerIndex, ip.InBase = u.LayerIndex, u.InBase
@@ -133,18 +188,13 @@ func (s *Service) Impact(ctx context.Context, id string) (*Impact, error) {
 				ip.FixWhere = "base-image"
 			}
 		}
-		im.Packages = append(im.Packages, ip)
-		out.Severity = max(out.Severity, ip.Severity)
+		cur.Packages = append(cur.Packages, ip)
 	}
-	for _, im := range byImage {
-		slices.SortFunc(im.Packages, func(a, b ImpactPackage) int {
+	for i := range out.Images {
+		slices.SortFunc(out.Images[i].Packages, func(a, b ImpactPackage) int {
 			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
 		})
-		out.Images = append(out.Images, *im)
 	}
-	slices.SortFunc(out.Images, func(a, b ImpactImage) int {
-		return cmp.Or(cmp.Compare(a.Repository, b.Repository), cmp.Compare(a.Tag, b.Tag), cmp.Compare(a.Digest, b.Digest))
-	})
 	return out, nil
 }
 

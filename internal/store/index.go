@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/vigilproject/vigil/internal/sbom"
@@ -68,37 +70,114 @@ func (s *Store) PackagesByPURL(ctx context.Context, purlBase string) ([]IndexedP
 	return out, s.wrap(rs.Err())
 }
 
+// Posting is one image holding one indexed package.
+type Posting struct {
+	PackageID, ImageID int64
+	LayerIndex         int
+	InBase             bool
+}
+
+// Postings returns the images holding the indexed packages, from the
+// index alone, ordered by image id.
+func (s *Store) Postings(ctx context.Context, pkgIDs []int64) ([]Posting, error) {
+	var posts []Posting
+	for start := 0; start < len(pkgIDs); start += 500 {
+		chunk := pkgIDs[start:min(start+500, len(pkgIDs))]
+		rs, err := s.db.QueryContext(ctx, s.q(`SELECT package_id, image_id, layer_index, in_base FROM image_packages
+			WHERE package_id IN (`+placeholders(len(chunk))+`)`), int64Args(chunk)...)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		for rs.Next() {
+			var p Posting
+			var inBase int
+			if err := rs.Scan(&p.PackageID, &p.ImageID, &p.LayerIndex, &inBase); err != nil {
+				rs.Close()
+				return nil, s.wrap(err)
+			}
+			p.InBase = inBase != 0
+			posts = append(posts, p)
+		}
+		if err := rs.Close(); err != nil {
+			return nil, s.wrap(err)
+		}
+	}
+	slices.SortFunc(posts, func(a, b Posting) int {
+		return cmp.Or(cmp.Compare(a.ImageID, b.ImageID), cmp.Compare(a.PackageID, b.PackageID))
+	})
+	return posts, nil
+}
+
 // PackageUses returns every image holding one of the indexed packages.
 func (s *Store) PackageUses(ctx context.Context, ids []int64) ([]PackageUse, error) {
-	var out []PackageUse
+	posts, err := s.Postings(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return s.Uses(ctx, posts)
+}
+
+// Uses joins postings with their images' names; postings of images
+// deleted meanwhile are left out.
+func (s *Store) Uses(ctx context.Context, posts []Posting) ([]PackageUse, error) {
+	imageIDs := make([]int64, 0, len(posts))
+	seen := make(map[int64]bool, len(posts))
+	for _, p := range posts {
+		if !seen[p.ImageID] {
+			seen[p.ImageID] = true
+			imageIDs = append(imageIDs, p.ImageID)
+		}
+	}
+	heads, err := s.imageHeads(ctx, imageIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PackageUse, 0, len(posts))
+	for _, p := range posts {
+		h, ok := heads[p.ImageID]
+		if !ok {
+			continue
+		}
+		h.PackageID, h.LayerIndex, h.InBase = p.PackageID, p.LayerIndex, p.InBase
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// imageHeads reads the naming columns of images by id.
+func (s *Store) imageHeads(ctx context.Context, ids []int64) (map[int64]PackageUse, error) {
+	out := make(map[int64]PackageUse, len(ids))
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		rs, err := s.db.QueryContext(ctx, s.q(`SELECT ip.package_id, i.digest, i.repository, i.tag, i.base_source, i.base_name, i.base_digest, i.base_layers, ip.layer_index, ip.in_base
-			FROM image_packages ip JOIN images i ON i.id = ip.image_id
-			WHERE ip.package_id IN (`+placeholders(len(chunk))+`)`), args...)
+		rs, err := s.db.QueryContext(ctx, s.q(`SELECT id, digest, repository, tag, base_source, base_name, base_digest, base_layers
+			FROM images WHERE id IN (`+placeholders(len(chunk))+`)`), int64Args(chunk)...)
 		if err != nil {
 			return nil, s.wrap(err)
 		}
 		for rs.Next() {
 			var u PackageUse
+			var id int64
 			var digest, bsrc, bdig string
-			var inBase int
-			if err := rs.Scan(&u.PackageID, &digest, &u.Repository, &u.Tag, &bsrc, &u.Base.Name, &bdig, &u.Base.Layers, &u.LayerIndex, &inBase); err != nil {
+			if err := rs.Scan(&id, &digest, &u.Repository, &u.Tag, &bsrc, &u.Base.Name, &bdig, &u.Base.Layers); err != nil {
 				rs.Close()
 				return nil, s.wrap(err)
 			}
-			u.Digest, u.Base.Source, u.Base.Digest, u.InBase = sbom.Digest(digest), sbom.BaseSource(bsrc), sbom.Digest(bdig), inBase != 0
-			out = append(out, u)
+			u.Digest, u.Base.Source, u.Base.Digest = sbom.Digest(digest), sbom.BaseSource(bsrc), sbom.Digest(bdig)
+			out[id] = u
 		}
 		if err := rs.Close(); err != nil {
 			return nil, s.wrap(err)
 		}
 	}
 	return out, nil
+}
+
+func int64Args(ids []int64) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return args
 }
 
 // InventoriesWithPackage returns the images holding a package looked up
