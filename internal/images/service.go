@@ -17,6 +17,7 @@ import (
 	"github.com/vigilproject/vigil/internal/image"
 	"github.com/vigilproject/vigil/internal/layerfs"
 	"github.com/vigilproject/vigil/internal/match"
+	"github.com/vigilproject/vigil/internal/netguard"
 	"github.com/vigilproject/vigil/internal/sbom"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/vulndb"
@@ -44,7 +45,7 @@ type Config struct {
 	// Transport is wrapped by the registry guard.
 	Image image.Options
 	// Registries limits where images may be pulled from.
-	Registries *Guard
+	Registries *netguard.Guard
 	// Worker names this process in job leases; default host:pid.
 	Worker string
 	// Lease is how long a claimed job is this worker's before another may
@@ -77,7 +78,7 @@ const (
 // Errors the HTTP layer maps to 4xx answers.
 var (
 	ErrBadReference  = errors.New("bad image reference")
-	ErrNotAllowed    = errors.New("registry not allowed")
+	ErrNotAllowed    = netguard.ErrNotAllowed
 	ErrBadSBOM       = errors.New("bad SBOM")
 	ErrTooManyPkgs   = errors.New("SBOM lists too many components")
 	ErrUnknownVuln   = errors.New("unknown vulnerability")
@@ -106,7 +107,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.TagInterval = 15 * time.Minute
 	}
 	if cfg.Registries == nil {
-		cfg.Registries = &Guard{}
+		cfg.Registries = &netguard.Guard{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -170,3 +171,7 @@ func (s *Service) assess(ctx context.Context, adv Advisories, digest sbom.Digest
 	}
 	return a, nil
 }
+
+// Guard is the registry guard: netguard's, under the name the server's
+// configuration uses.
+type Guard = netguard.Guard

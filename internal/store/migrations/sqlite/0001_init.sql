@@ -25,6 +25,8 @@ CREATE TABLE images (
 	n_unknown     INTEGER NOT NULL DEFAULT 0,
 	n_fixable     INTEGER NOT NULL DEFAULT 0,
 	n_kev         INTEGER NOT NULL DEFAULT 0,
+	n_fixable_critical INTEGER NOT NULL DEFAULT 0,
+	n_fixable_high     INTEGER NOT NULL DEFAULT 0,
 	max_severity  INTEGER NOT NULL DEFAULT 0,
 	size          BIGINT  NOT NULL DEFAULT 0
 );
@@ -53,8 +55,12 @@ CREATE TABLE packages (
 	source_version TEXT NOT NULL,
 	purl           TEXT NOT NULL,
 	purl_base      TEXT NOT NULL,
-	arch           TEXT NOT NULL
+	arch           TEXT NOT NULL,
+	-- the vulnerability database version its findings were evaluated
+	-- against; 0 until first evaluated
+	evaluated      BIGINT NOT NULL DEFAULT 0
 );
+CREATE INDEX packages_unevaluated ON packages (evaluated) WHERE evaluated = 0;
 CREATE INDEX packages_purl ON packages (purl_base);
 CREATE TABLE package_keys (
 	ecosystem  TEXT   NOT NULL,
@@ -132,4 +138,35 @@ CREATE TABLE blobs (
 	key     TEXT   PRIMARY KEY,
 	data    BLOB  NOT NULL,
 	created BIGINT NOT NULL
+);
+
+-- Findings per distinct package: the same in every image holding it. An
+-- image's findings are the findings of its packages.
+CREATE TABLE package_findings (
+	package_id BIGINT  NOT NULL,
+	vuln_id    TEXT    NOT NULL,
+	severity   INTEGER NOT NULL,
+	fixable    INTEGER NOT NULL,
+	kev        INTEGER NOT NULL,
+	data       BLOB   NOT NULL,
+	PRIMARY KEY (package_id, vuln_id)
+) WITHOUT ROWID;
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+
+-- Finding lifecycle and image threshold events, in the order recorded.
+CREATE TABLE events (
+	seq        INTEGER PRIMARY KEY,
+	id         TEXT    NOT NULL UNIQUE,
+	type       TEXT    NOT NULL,
+	time       BIGINT  NOT NULL,
+	digest     TEXT    NOT NULL,
+	repository TEXT    NOT NULL,
+	vuln_id    TEXT    NOT NULL,
+	severity   INTEGER NOT NULL,
+	kev        INTEGER NOT NULL,
+	data       BLOB   NOT NULL
 );

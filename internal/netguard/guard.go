@@ -1,7 +1,10 @@
-package images
+// Package netguard keeps a server's outgoing connections (registry pulls,
+// webhook deliveries) away from internal addresses: the SSRF guard.
+package netguard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -10,9 +13,13 @@ import (
 	"time"
 )
 
-// Guard limits the registries a server pulls from: the SSRF guard.
+// ErrNotAllowed: a host not on the allow list, or an internal address
+// that no explicit entry allows.
+var ErrNotAllowed = errors.New("not allowed")
+
+// Guard limits the hosts a server connects to.
 //
-// With an empty Allow list any registry is allowed; with one, only hosts
+// With an empty Allow list any host is allowed; with one, only hosts
 // matching an entry ("registry.example.com", "*.example.com",
 // "127.0.0.1:5000"). Whatever the list, connections to loopback, private,
 // link-local and other non-public addresses are refused unless the host
@@ -25,11 +32,10 @@ type Guard struct {
 	Timeout time.Duration
 }
 
-// Check says whether a registry host (with optional port) may be pulled
-// from.
+// Check says whether a host (with optional port) may be connected to.
 func (g *Guard) Check(host string) error {
 	if host == "" {
-		return fmt.Errorf("%w: no registry host", ErrNotAllowed)
+		return fmt.Errorf("%w: no host", ErrNotAllowed)
 	}
 	if len(g.Allow) == 0 {
 		return nil
@@ -39,7 +45,7 @@ func (g *Guard) Check(host string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s is not in --allow-registries", ErrNotAllowed, host)
+	return fmt.Errorf("%w: %s is not on the allow list", ErrNotAllowed, host)
 }
 
 func (g *Guard) matches(pattern, host string) bool {
