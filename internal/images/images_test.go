@@ -102,8 +102,11 @@ func TestSBOMImpactAndPackages(t *testing.T) {
 				t.Fatal(err)
 			}
 			// B is queued for assessment, not assessed yet.
-			if a, err := svc.Assess(ctx, digestB); err != nil || len(a.Findings) != 1 || a.Findings[0].ID != "CVE-2023-38545" {
-				t.Fatalf("Assess(B) = %+v, %v", a, err)
+			if im, err := svc.Assess(ctx, digestB); err != nil || im.Summary.Total() != 1 || im.Assessed.IsZero() {
+				t.Fatalf("Assess(B) = %+v, %v", im, err)
+			}
+			if a, err := svc.Findings(ctx, digestB); err != nil || len(a.Findings) != 1 || a.Findings[0].ID != "CVE-2023-38545" || a.Findings[0].LayerIndex != 1 {
+				t.Fatalf("Findings(B) = %+v, %v", a, err)
 			}
 
 			for _, id := range []string{"CVE-2024-5535", "cve-2024-5535", " CVE-2024-5535 "} {

@@ -200,18 +200,43 @@ func (s *Service) ImpactPage(ctx context.Context, id string, opt ImpactOptions) 
 
 type impactHit struct{ pkg ImpactPackage }
 
-// evaluate runs the matcher over the distinct indexed packages, grouped by
-// release, against one vulnerability's records only.
+// evaluate runs the matcher over the distinct indexed packages against
+// one vulnerability's records only.
 func evaluate(ctx context.Context, adv Advisories, v *vulndb.Vulnerability, pkgs []store.IndexedPackage) (map[int64]impactHit, error) {
-	groups := map[string][]store.IndexedPackage{}
-	for _, p := range pkgs {
-		groups[p.Distro] = append(groups[p.Distro], p)
-	}
 	src := onlyVuln{adv: adv, ids: map[string]bool{}}
 	for _, id := range v.IDs {
 		src.ids[id] = true
 	}
+	found, err := EvaluatePackages(ctx, src, pkgs)
+	if err != nil {
+		return nil, err
+	}
 	hits := map[int64]impactHit{}
+	for id, fs := range found {
+		for _, f := range fs {
+			hits[id] = impactHit{pkg: ImpactPackage{
+				Ecosystem: sbom.Ecosystem(f.PackageEcosystem), Name: f.PackageName, Version: f.InstalledVersion,
+				SourceName: f.SourcePackage, SourceVersion: f.SourceVersion, PURL: f.PackagePURL,
+				Status: f.Status, Fixed: f.Fix.Versions, Severity: f.Severity, Advisory: f.Source + "/" + f.AdvisoryID,
+			}}
+		}
+	}
+	return hits, nil
+}
+
+// EvaluatePackages matches distinct indexed packages, each once, grouped
+// by release, and returns the findings of every package given (an empty
+// list for one without): what a scan of any image holding the package
+// reports for it, less the image's own details (locations, layer).
+func EvaluatePackages(ctx context.Context, src match.Source, pkgs []store.IndexedPackage) (map[int64][]advisory.Finding, error) {
+	groups := map[string][]store.IndexedPackage{}
+	for _, p := range pkgs {
+		groups[p.Distro] = append(groups[p.Distro], p)
+	}
+	out := make(map[int64][]advisory.Finding, len(pkgs))
+	for _, p := range pkgs {
+		out[p.ID] = []advisory.Finding{}
+	}
 	for _, g := range groups {
 		inv := &sbom.Inventory{SchemaVersion: sbom.SchemaVersion, Distro: g[0].DistroInfo()}
 		for _, p := range g {
@@ -221,28 +246,23 @@ func evaluate(ctx context.Context, adv Advisories, v *vulndb.Vulnerability, pkgs
 				Locations: []string{strconv.FormatInt(p.ID, 10)},
 			})
 		}
-		// Owned language packages are indexed too; the matcher leaves them
-		// out by default, as a scan does.
 		res, err := match.Match(ctx, inv, src, match.Options{})
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range res.Findings {
-			if len(f.Locations) == 0 {
+			if len(f.Locations) != 1 {
 				continue
 			}
 			id, err := strconv.ParseInt(f.Locations[0], 10, 64)
 			if err != nil {
 				continue
 			}
-			hits[id] = impactHit{pkg: ImpactPackage{
-				Ecosystem: sbom.Ecosystem(f.PackageEcosystem), Name: f.PackageName, Version: f.InstalledVersion,
-				SourceName: f.SourcePackage, SourceVersion: f.SourceVersion, PURL: f.PackagePURL,
-				Status: f.Status, Fixed: f.Fix.Versions, Severity: f.Severity, Advisory: f.Source + "/" + f.AdvisoryID,
-			}}
+			f.Locations = nil
+			out[id] = append(out[id], f)
 		}
 	}
-	return hits, nil
+	return out, nil
 }
 
 // onlyVuln answers the matcher's lookups with one vulnerability's records.

@@ -139,14 +139,7 @@ func (s *Service) AddSBOM(ctx context.Context, up SBOMUpload) (store.Image, erro
 		return store.Image{}, err
 	}
 	if up.Wait {
-		adv, err := s.advisories()
-		if err != nil {
-			return im, err
-		}
-		if _, err := s.assess(ctx, adv, digest, inv); err != nil {
-			return im, err
-		}
-		return s.cfg.Store.Image(ctx, digest)
+		return s.Assess(ctx, digest)
 	}
 	if err := s.QueueAssess(ctx, digest); err != nil {
 		return im, err

@@ -56,7 +56,10 @@ type Config struct {
 	// TagInterval is how often tracked tags are checked for moves
 	// (default 15 minutes; 0 keeps the default, negative disables).
 	TagInterval time.Duration
-	Logger      *slog.Logger
+	// Threshold decides when an image has gone bad (default: a fixable
+	// critical or a KEV finding).
+	Threshold store.Threshold
+	Logger    *slog.Logger
 	Now         func() time.Time
 }
 
@@ -142,9 +145,40 @@ func storeKeys(inv *sbom.Inventory, p *sbom.Package) []store.Key {
 	return out
 }
 
-// Assess matches a stored image against the current database and records
-// the result.
-func (s *Service) Assess(ctx context.Context, digest sbom.Digest) (*store.Assessment, error) {
+// Assess brings a stored image's assessment up to date with the current
+// database: its packages never evaluated are matched (each distinct
+// package once, whichever images hold it), then its counts are set from
+// its packages' findings. The first assessment is the image's baseline;
+// later changes come through the monitor as events.
+func (s *Service) Assess(ctx context.Context, digest sbom.Digest) (store.Image, error) {
+	adv, err := s.advisories()
+	if err != nil {
+		return store.Image{}, err
+	}
+	ver, err := adv.Version(ctx)
+	if err != nil {
+		return store.Image{}, fmt.Errorf("images: %s: database version: %w", digest, err)
+	}
+	pkgs, err := s.cfg.Store.UnevaluatedPackages(ctx, digest)
+	if err != nil {
+		return store.Image{}, err
+	}
+	if len(pkgs) > 0 {
+		fs, err := EvaluatePackages(ctx, adv, pkgs)
+		if err != nil {
+			return store.Image{}, fmt.Errorf("images: %s: %w", digest, err)
+		}
+		if _, err := s.cfg.Store.ApplyEvaluation(ctx, store.Evaluation{Version: ver, Findings: fs, Threshold: s.cfg.Threshold}); err != nil {
+			return store.Image{}, err
+		}
+	}
+	return s.cfg.Store.AssessImage(ctx, digest, ver)
+}
+
+// Findings matches a stored image's inventory against the current
+// database, as `vigil scan` of the image would: every finding with the
+// image's own details (locations, layers, base image).
+func (s *Service) Findings(ctx context.Context, digest sbom.Digest) (*store.Assessment, error) {
 	adv, err := s.advisories()
 	if err != nil {
 		return nil, err
@@ -153,23 +187,15 @@ func (s *Service) Assess(ctx context.Context, digest sbom.Digest) (*store.Assess
 	if err != nil {
 		return nil, err
 	}
-	return s.assess(ctx, adv, digest, inv)
-}
-
-func (s *Service) assess(ctx context.Context, adv Advisories, digest sbom.Digest, inv *sbom.Inventory) (*store.Assessment, error) {
 	ver, err := adv.Version(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("images: %s: database version: %w", digest, err)
+		return nil, err
 	}
 	res, err := match.Match(ctx, inv, adv, match.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("images: %s: %w", digest, err)
 	}
-	a := &store.Assessment{Findings: res.Findings, Warnings: res.Warnings, DBVersion: ver, At: s.cfg.Now()}
-	if err := s.cfg.Store.SetAssessment(ctx, digest, a); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return &store.Assessment{Findings: res.Findings, Warnings: res.Warnings, DBVersion: ver, At: s.cfg.Now()}, nil
 }
 
 // Guard is the registry guard: netguard's, under the name the server's

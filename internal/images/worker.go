@@ -225,13 +225,12 @@ func (s *Service) Index(ctx context.Context, ref string) (sbom.Digest, error) {
 	}); err != nil {
 		return "", err
 	}
-	adv, err := s.advisories()
-	if err != nil {
-		// Stored, not assessed: the monitor or a later job assesses it.
-		s.log.Warn("image stored without assessment", "digest", digest, "err", err)
-		return digest, nil
-	}
-	if _, err := s.assess(ctx, adv, digest, inv); err != nil {
+	if _, err := s.Assess(ctx, digest); err != nil {
+		if errors.Is(err, ErrNoAdvisories) {
+			// Stored, not assessed: a later assessment job does it.
+			s.log.Warn("image stored without assessment", "digest", digest, "err", err)
+			return digest, s.QueueAssess(ctx, digest)
+		}
 		return "", err
 	}
 	return digest, nil

@@ -286,6 +286,13 @@ func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) ([]Event, er
 	}
 	defer tx.Rollback()
 
+	// A package evaluated meanwhile against a newer database keeps that
+	// evaluation: a slow worker's stale answer never overwrites it.
+	newer, err := s.evaluatedAfter(ctx, tx, ids, ev.Version)
+	if err != nil {
+		return nil, err
+	}
+	ids = slices.DeleteFunc(ids, func(id int64) bool { return newer[id] })
 	old, err := s.packageFindingsTx(ctx, tx, ids)
 	if err != nil {
 		return nil, err
@@ -355,6 +362,38 @@ func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) ([]Event, er
 		return nil, s.wrap(err)
 	}
 	return events, nil
+}
+
+func (s *Store) evaluatedAfter(ctx context.Context, tx *sql.Tx, ids []int64, version int64) (map[int64]bool, error) {
+	lock := ""
+	if _, ok := s.dialect.(postgres); ok {
+		lock = " FOR UPDATE"
+	}
+	out := map[int64]bool{}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		// Every row is read (and, on PostgreSQL, locked) so that two
+		// evaluations of one package serialise.
+		rs, err := tx.QueryContext(ctx, s.q(`SELECT id, evaluated FROM packages WHERE id IN (`+placeholders(len(chunk))+`) ORDER BY id`+lock),
+			int64Args(chunk)...)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		for rs.Next() {
+			var id, ev int64
+			if err := rs.Scan(&id, &ev); err != nil {
+				rs.Close()
+				return nil, s.wrap(err)
+			}
+			if ev > version {
+				out[id] = true
+			}
+		}
+		if err := rs.Close(); err != nil {
+			return nil, s.wrap(err)
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) packageFindingsTx(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64][]advisory.Finding, error) {

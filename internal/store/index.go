@@ -9,12 +9,12 @@ import (
 	"github.com/vigilproject/vigil/internal/sbom"
 )
 
-const packageCols = `p.id, p.distro, p.ecosystem, p.name, p.version, p.source_name, p.source_version, p.purl, p.arch`
+const packageCols = `p.id, p.distro, p.ecosystem, p.name, p.version, p.source_name, p.source_version, p.purl, p.arch, p.evaluated`
 
 func scanPackage(r rowScanner) (IndexedPackage, error) {
 	var p IndexedPackage
 	var eco string
-	err := r.Scan(&p.ID, &p.Distro, &eco, &p.Name, &p.Version, &p.SourceName, &p.SourceVersion, &p.PURL, &p.Arch)
+	err := r.Scan(&p.ID, &p.Distro, &eco, &p.Name, &p.Version, &p.SourceName, &p.SourceVersion, &p.PURL, &p.Arch, &p.Evaluated)
 	p.Ecosystem = sbom.Ecosystem(eco)
 	return p, err
 }
@@ -204,4 +204,10 @@ func (s *Store) InventoriesWithPackage(ctx context.Context, eco, name string) ([
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// AllPackages returns every stored package that was evaluated, for a full
+// re-assessment.
+func (s *Store) AllPackages(ctx context.Context) ([]IndexedPackage, error) {
+	return s.queryPackages(ctx, `SELECT `+packageCols+` FROM packages p WHERE p.evaluated > 0 ORDER BY p.id`)
 }

@@ -173,6 +173,9 @@ type IndexedPackage struct {
 	SourceVersion string
 	PURL          string
 	Arch          string
+	// Evaluated is the database version its findings were evaluated
+	// against; 0 when never.
+	Evaluated int64
 }
 
 // PackageUse is one image holding an indexed package.
