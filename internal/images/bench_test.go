@@ -18,6 +18,7 @@ import (
 	"github.com/vigilproject/vigil/internal/advisory"
 	"github.com/vigilproject/vigil/internal/feed"
 	"github.com/vigilproject/vigil/internal/images"
+	"github.com/vigilproject/vigil/internal/monitor"
 	"github.com/vigilproject/vigil/internal/sbom"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/store/storetest"
@@ -145,6 +146,7 @@ func (f *fleet) image(i int) *sbom.Inventory {
 // it, built once per backend and process.
 type benchFleet struct {
 	svc    *images.Service
+	adv    *vulndb.DB
 	st     *store.Store
 	fleet  *fleet
 	ingest time.Duration // wall time of ingesting all images
@@ -238,7 +240,7 @@ func setup(b *testing.B, backend storetest.Backend) *benchFleet {
 		}()
 	}
 	wg.Wait()
-	bf := &benchFleet{svc: svc, st: st, fleet: f, ingest: time.Since(start), ingestCPU: cpuTime() - cpu0, n: n}
+	bf := &benchFleet{svc: svc, adv: adv, st: st, fleet: f, ingest: time.Since(start), ingestCPU: cpuTime() - cpu0, n: n}
 	bf.bytes, _ = st.Size(context.Background())
 	// Assess every image, as the workers would.
 	start = time.Now()
@@ -333,6 +335,75 @@ func BenchmarkFleet(b *testing.B) {
 				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu-ms/query")
 				b.ReportMetric(float64(hits)/float64(len(ids)), "images/query")
 				b.ReportMetric(float64(maxHits), "max-images")
+			})
+			b.Run("Reassess50", func(b *testing.B) {
+				bf := setup(b, be)
+				ctx := context.Background()
+				mon, err := monitor.New(monitor.Config{Store: bf.st, Advisories: func() monitor.Advisories { return bf.adv }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := mon.Reassess(ctx); err != nil { // the cursor starts now
+					b.Fatal(err)
+				}
+				var events, pkgs int
+				var took, cpu time.Duration
+				for i := range b.N {
+					// 50 new advisories, on packages of every popularity.
+					var advs []advisory.Advisory
+					for k := range 50 {
+						e := appEcos[k%len(appEcos)]
+						n := (k*37 + i*11) % 400
+						osvEco := map[sbom.Ecosystem]string{sbom.NPM: "npm", sbom.PyPI: "PyPI", sbom.Golang: "Go", sbom.Maven: "Maven"}[e]
+						advs = append(advs, advisory.Advisory{ID: fmt.Sprintf("GHSA-new-%d-%d", i, k), Source: "osv/new",
+							Severity: []advisory.Score{{Type: "CVSS_V3", Base: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+							Affected: []advisory.Affected{{Ecosystem: osvEco, Package: appName(e, bf.fleet.pools[e][n]),
+								Ranges: []advisory.Range{{Type: "ECOSYSTEM", Events: []advisory.Event{{Introduced: "0"}, {Fixed: "1.3.0"}}}}}}})
+					}
+					b.StopTimer()
+					seq := func(yield func(advisory.Advisory, error) bool) {
+						for _, a := range advs {
+							if !yield(a, nil) {
+								return
+							}
+						}
+					}
+					if _, err := bf.adv.Apply(ctx, feed.Batch{Source: "osv/new", Advisories: seq}, feed.SourceState{Source: "osv/new"}); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					t0, c0 := time.Now(), cpuTime()
+					res, err := mon.Reassess(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					took += time.Since(t0)
+					cpu += cpuTime() - c0
+					events += len(res.Events)
+					pkgs += res.Packages
+				}
+				b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "ms/update")
+				b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/update")
+				b.ReportMetric(float64(events)/float64(b.N), "events/update")
+				b.ReportMetric(float64(pkgs)/float64(b.N), "packages/update")
+				b.ReportMetric(0, "ns/op")
+			})
+			b.Run("ReassessAll", func(b *testing.B) {
+				bf := setup(b, be)
+				ctx := context.Background()
+				mon, err := monitor.New(monitor.Config{Store: bf.st, Advisories: func() monitor.Advisories { return bf.adv }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var pkgs int
+				for range b.N {
+					res, err := mon.ReassessAll(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					pkgs = res.Packages
+				}
+				b.ReportMetric(float64(pkgs), "packages")
 			})
 			b.Run("ListPage", func(b *testing.B) {
 				bf := setup(b, be)

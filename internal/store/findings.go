@@ -126,7 +126,11 @@ type counts struct {
 }
 
 func (c *counts) add(f *advisory.Finding, sign int) {
-	switch f.Severity {
+	c.addRaw(f.Severity, f.Fixable(), f.KEV != nil, sign)
+}
+
+func (c *counts) addRaw(sev advisory.Severity, fixable, kev bool, sign int) {
+	switch sev {
 	case advisory.SeverityCritical:
 		c.crit += sign
 	case advisory.SeverityHigh:
@@ -140,16 +144,16 @@ func (c *counts) add(f *advisory.Finding, sign int) {
 	default:
 		c.unk += sign
 	}
-	if f.Fixable() {
+	if fixable {
 		c.fix += sign
-		switch f.Severity {
+		switch sev {
 		case advisory.SeverityCritical:
 			c.fixCrit += sign
 		case advisory.SeverityHigh:
 			c.fixHigh += sign
 		}
 	}
-	if f.KEV != nil {
+	if kev {
 		c.kev += sign
 	}
 }
@@ -680,23 +684,18 @@ func (s *Store) AssessImage(ctx context.Context, digest sbom.Digest, version int
 	if err != nil {
 		return Image{}, s.wrap(err)
 	}
-	rs, err := tx.QueryContext(ctx, s.q(`SELECT pf.data FROM image_packages ip JOIN package_findings pf ON pf.package_id = ip.package_id WHERE ip.image_id = ?`), id)
+	rs, err := tx.QueryContext(ctx, s.q(`SELECT pf.severity, pf.fixable, pf.kev FROM image_packages ip JOIN package_findings pf ON pf.package_id = ip.package_id WHERE ip.image_id = ?`), id)
 	if err != nil {
 		return Image{}, s.wrap(err)
 	}
 	var c counts
 	for rs.Next() {
-		var data []byte
-		if err := rs.Scan(&data); err != nil {
+		var sev, fix, kev int
+		if err := rs.Scan(&sev, &fix, &kev); err != nil {
 			rs.Close()
 			return Image{}, s.wrap(err)
 		}
-		var f advisory.Finding
-		if err := json.Unmarshal(data, &f); err != nil {
-			rs.Close()
-			return Image{}, fmt.Errorf("store: image %s: damaged finding: %w", digest, err)
-		}
-		c.add(&f, +1)
+		c.addRaw(advisory.Severity(sev), fix != 0, kev != 0, +1)
 	}
 	if err := rs.Close(); err != nil {
 		return Image{}, s.wrap(err)

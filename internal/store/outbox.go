@@ -407,13 +407,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, n int, lease
 	if _, ok := s.dialect.(postgres); ok {
 		lock = " FOR UPDATE OF d SKIP LOCKED"
 	}
-	rs, err := s.db.QueryContext(ctx, s.q(`UPDATE deliveries SET worker = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id IN (SELECT d.id FROM deliveries d
+	// The candidates are picked once, in a materialised CTE: as "IN
+	// (subquery)", PostgreSQL may run a LIMIT … SKIP LOCKED subquery more
+	// than once and claim more than n.
+	rs, err := s.db.QueryContext(ctx, s.q(`WITH picked AS MATERIALIZED (SELECT d.id FROM deliveries d
 			WHERE d.state = 'pending' AND d.next_at <= ? AND d.lease_until < ?
 				AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.disabled = 0)
 			ORDER BY d.next_at, d.id LIMIT `+strconv.Itoa(n)+lock+`)
-			AND state = 'pending' AND lease_until < ?
-		RETURNING id`), worker, now+lease.Milliseconds(), now, now, now, now)
+		UPDATE deliveries SET worker = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+		WHERE id IN (SELECT id FROM picked) AND state = 'pending' AND lease_until < ?
+		RETURNING id`), now, now, worker, now+lease.Milliseconds(), now, now)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
