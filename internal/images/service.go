@@ -60,7 +60,7 @@ type Config struct {
 	// critical or a KEV finding).
 	Threshold store.Threshold
 	Logger    *slog.Logger
-	Now         func() time.Time
+	Now       func() time.Time
 }
 
 // Service registers, indexes and assesses images.
