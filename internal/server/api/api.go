@@ -124,13 +124,18 @@ type Assessment struct {
 
 // Impact is GET /v1/vulnerabilities/{id}/impact.
 type Impact struct {
-	ID        string        `json:"id"`
-	Aliases   []string      `json:"aliases"`
-	Summary   string        `json:"summary,omitempty"`
-	Severity  string        `json:"severity"`
-	KEV       bool          `json:"kev,omitempty"`
-	DBVersion int64         `json:"dbVersion"`
-	Images    []ImpactImage `json:"images"`
+	ID        string   `json:"id"`
+	Aliases   []string `json:"aliases"`
+	Summary   string   `json:"summary,omitempty"`
+	Severity  string   `json:"severity"`
+	KEV       bool     `json:"kev,omitempty"`
+	DBVersion int64    `json:"dbVersion"`
+	// Total counts the images hit; Images is one page of them (all
+	// unless ?limit= was given) and Next, when set, the cursor of the
+	// next page (?after=).
+	Total  int           `json:"total"`
+	Images []ImpactImage `json:"images"`
+	Next   string        `json:"next,omitempty"`
 }
 
 // ImpactImage is one image a vulnerability hits.
