@@ -147,6 +147,7 @@ func TestSBOMImpactAndPackages(t *testing.T) {
 			}{
 				{images.PackageQuery{PURL: "pkg:deb/debian/libssl3"}, []string{digestA, digestB}},
 				{images.PackageQuery{PURL: "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64"}, []string{digestA}},
+				{images.PackageQuery{PURL: "pkg:deb/debian/libssl3@3.0.11-1%7Edeb12u2"}, []string{digestA}},
 				{images.PackageQuery{PURL: "pkg:deb/debian/libssl3", Range: "< 3.0.14-1~deb12u1"}, []string{digestA}},
 				{images.PackageQuery{PURL: "pkg:deb/debian/libssl3", Range: ">= 3.0.14"}, []string{digestB}},
 				{images.PackageQuery{PURL: "pkg:deb/debian/nothing"}, nil},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -371,7 +372,14 @@ func (s *Service) Packages(ctx context.Context, q PackageQuery) ([]PackageImages
 	return out, nil
 }
 
-func unescapeVersion(v string) string { return strings.ReplaceAll(v, "%3A", ":") }
+// unescapeVersion decodes a PURL version's percent-escapes
+// ("2.5.0-1%2Bdeb12u2" → "2.5.0-1+deb12u2").
+func unescapeVersion(v string) string {
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
 
 // versionEcosystem names the version scheme of an indexed package for
 // version.ParseConstraint.

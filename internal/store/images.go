@@ -339,26 +339,32 @@ func (k *knownIDs) add(id int64) {
 	k.mu.Unlock()
 }
 
+var errExists = errors.New("exists")
+
 // putImageRow inserts or updates an image's row and inventory, dropping
 // its old postings; it returns the image's id.
 func (s *Store) putImageRow(ctx context.Context, tx *sql.Tx, p *prepared, now time.Time) (int64, error) {
 	n, inv := p.n, p.n.Inventory
 	distro := distroOf(inv)
 	b := inv.BaseImage
+	// Insert, or find the row another registration of the digest made
+	// (on PostgreSQL the insert waits for a concurrent one to commit).
 	var id int64
-	err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM images WHERE digest = ?`), string(n.Digest)).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO images (digest, repository, tag, reference, origin, distro,
-			base_source, base_name, base_digest, base_layers, layers, packages, registered_at, indexed_at, size)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			string(n.Digest), n.Repository, n.Tag, n.Reference, string(n.Origin), distro,
-			string(b.Source), b.Name, string(b.Digest), b.Layers, len(inv.Layers), len(inv.Packages),
-			now.UnixMilli(), now.UnixMilli(), p.size).Scan(&id)
-		if err != nil {
-			return 0, s.wrap(err)
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO images (digest, repository, tag, reference, origin, distro,
+		base_source, base_name, base_digest, base_layers, layers, packages, registered_at, indexed_at, size)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING RETURNING id`),
+		string(n.Digest), n.Repository, n.Tag, n.Reference, string(n.Origin), distro,
+		string(b.Source), b.Name, string(b.Digest), b.Layers, len(inv.Layers), len(inv.Packages),
+		now.UnixMilli(), now.UnixMilli(), p.size).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, s.q(`SELECT id FROM images WHERE digest = ?`), string(n.Digest)).Scan(&id)
+		if err == nil {
+			err = errExists
 		}
-	case err != nil:
+	}
+	switch {
+	case err == nil:
+	case !errors.Is(err, errExists):
 		return 0, s.wrap(err)
 	default:
 		// A re-registration may name the image differently; keep the

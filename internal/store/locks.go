@@ -21,16 +21,19 @@ type Lock struct {
 	key    int64
 }
 
-func lockKey(name string) int64 {
+// lockKey is the advisory lock key of a name. PostgreSQL's advisory locks
+// are per database, so the key includes the schema: stores in different
+// schemas of one database do not block each other.
+func lockKey(schema, name string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("vigil:" + name))
+	h.Write([]byte("vigil:" + schema + ":" + name))
 	return int64(h.Sum64() & (1<<62 - 1))
 }
 
 // TryLock takes the named lock for holder without waiting; nil when
 // another holds it. ttl is the SQLite lease, renewed by Held.
 func (s *Store) TryLock(ctx context.Context, name, holder string, ttl time.Duration) (*Lock, error) {
-	l := &Lock{s: s, name: name, holder: holder, ttl: ttl, key: lockKey(name)}
+	l := &Lock{s: s, name: name, holder: holder, ttl: ttl, key: lockKey(s.schema, name)}
 	if _, ok := s.dialect.(postgres); ok {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {

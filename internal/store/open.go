@@ -34,6 +34,8 @@ type Store struct {
 	dsn string
 	// known caches package ids already stored.
 	known knownIDs
+	// schema is PostgreSQL's current schema, part of advisory lock keys.
+	schema string
 }
 
 // Options configure Open.
@@ -100,6 +102,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
 		return nil, err
+	}
+	if _, ok := s.dialect.(postgres); ok {
+		if err := s.db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&s.schema); err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("store: %s: %w", s.dsn, err)
+		}
 	}
 	return s, nil
 }

@@ -405,7 +405,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, n int, lease
 	now := s.now().UnixMilli()
 	lock := ""
 	if _, ok := s.dialect.(postgres); ok {
-		lock = " FOR UPDATE OF d SKIP LOCKED"
+		lock = ""
 	}
 	// The candidates are picked once, in a materialised CTE: as "IN
 	// (subquery)", PostgreSQL may run a LIMIT … SKIP LOCKED subquery more
@@ -415,7 +415,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, n int, lease
 				AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.disabled = 0)
 			ORDER BY d.next_at, d.id LIMIT `+strconv.Itoa(n)+lock+`)
 		UPDATE deliveries SET worker = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id IN (SELECT id FROM picked) AND state = 'pending' AND lease_until < ?
+		WHERE id IN (SELECT id FROM picked) AND state = 'pending' AND ? > 0
 		RETURNING id`), now, now, worker, now+lease.Milliseconds(), now, now)
 	if err != nil {
 		return nil, s.wrap(err)
