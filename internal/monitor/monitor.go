@@ -37,7 +37,13 @@ type Config struct {
 	Threshold store.Threshold
 	// Holder names this process in the monitor's lock.
 	Holder string
-	Logger *slog.Logger
+	// Chunk is how many packages are matched and applied per transaction
+	// (default 2000).
+	Chunk int
+	// AfterChunk, when set, is called after each chunk is applied (tests
+	// kill the process there).
+	AfterChunk func()
+	Logger     *slog.Logger
 }
 
 // Monitor re-assesses stored images.
@@ -56,6 +62,9 @@ func New(cfg Config) (*Monitor, error) {
 	}
 	if cfg.Holder == "" {
 		cfg.Holder = "monitor"
+	}
+	if cfg.Chunk <= 0 {
+		cfg.Chunk = 2000
 	}
 	return &Monitor{cfg: cfg, log: cfg.Logger}, nil
 }
@@ -94,7 +103,7 @@ func (m *Monitor) ReassessAll(ctx context.Context) (*Result, error) {
 func (m *Monitor) run(ctx context.Context, all bool) (*Result, error) {
 	start := time.Now()
 	st := m.cfg.Store
-	lock, err := st.TryLock(ctx, "monitor", m.cfg.Holder, 10*time.Minute)
+	lock, err := st.TryLock(ctx, "monitor", m.cfg.Holder, time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +185,8 @@ func (m *Monitor) run(ctx context.Context, all bool) (*Result, error) {
 	}
 	pkgs = evaluated
 	res.Packages = len(pkgs)
-	for startIdx := 0; startIdx < len(pkgs); startIdx += 2000 {
-		chunk := pkgs[startIdx:min(startIdx+2000, len(pkgs))]
+	for startIdx := 0; startIdx < len(pkgs); startIdx += m.cfg.Chunk {
+		chunk := pkgs[startIdx:min(startIdx+m.cfg.Chunk, len(pkgs))]
 		fs, err := images.EvaluatePackages(ctx, adv, chunk)
 		if err != nil {
 			return nil, fmt.Errorf("monitor: %w", err)
@@ -187,6 +196,9 @@ func (m *Monitor) run(ctx context.Context, all bool) (*Result, error) {
 			return nil, err
 		}
 		res.Events = append(res.Events, evs...)
+		if m.cfg.AfterChunk != nil {
+			m.cfg.AfterChunk()
+		}
 		if err := lock.Held(ctx); err != nil {
 			return nil, err
 		}
