@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -89,9 +90,15 @@ Formats: ` + strings.Join(report.ScanFormats(), ", ") + `.`,
 			sr := &report.ScanResult{Inventory: inv, Findings: res.Findings, Warnings: res.Warnings}
 			sr.DBVersion, _ = vdb.Version(ctx)
 			sr.DBBuilt, _ = vdb.Built(ctx)
-			if err := writeOutput(g, output, func(w io.Writer, color bool) error {
+			err = writeOutput(g, output, func(w io.Writer, color bool) error {
 				return report.WriteScan(w, sr, format, report.Options{Color: color, ToolVersion: version, Template: template})
-			}); err != nil {
+			})
+			switch {
+			case errors.Is(err, report.ErrNoStatements):
+				// Nothing to state is not a failure: a clean image must
+				// not break a pipeline. No document is written.
+				fmt.Fprintln(g.stderr, "note: no findings, so no OpenVEX document was written (it needs one statement or more)")
+			case err != nil:
 				return err
 			}
 			return failure(res.Findings, threshold, failOn != "", failOnKEV)

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -20,6 +21,14 @@ import (
 // an ignore rule are still affected, with the accepted risk as the action.
 
 const openVEXContext = "https://openvex.dev/ns/v0.2.0"
+
+// ErrNoStatements is returned, and nothing is written, when an OpenVEX
+// document is asked of a scan without findings. An OpenVEX document groups
+// "one or more" statements (its schema requires at least one), and every
+// statement names a vulnerability: a clean scan has none to name. A
+// document with an empty list would be invalid, and a made-up statement
+// would not be honest, so there is no document to write.
+var ErrNoStatements = errors.New("the scan has no findings, and an OpenVEX document needs at least one statement")
 
 // openVEXJustifications are the justifications OpenVEX v0.2.0 defines;
 // other text goes in impact_statement.
@@ -70,6 +79,9 @@ type vexIdentifiers struct {
 }
 
 func writeScanOpenVEX(w io.Writer, res *ScanResult, opts Options) error {
+	if len(res.Findings) == 0 {
+		return ErrNoStatements
+	}
 	doc := vexDoc{
 		Context:    openVEXContext,
 		Author:     "Vigil",

@@ -11,9 +11,10 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// sarifSchemaFile is the SARIF 2.1.0 schema (see testdata/README.md). It
-// is a draft-04 schema, which names itself with "id" rather than "$id".
-var sarifSchemaFile = filepath.Join("testdata", "schema", "sarif-2.1.0", "sarif-2.1.0-rtm.5.json")
+// sarifSchemaFile is OASIS's final SARIF 2.1.0 schema, errata 01 (see
+// testdata/README.md). It is a draft-04 schema, which names itself with
+// "id" rather than "$id".
+var sarifSchemaFile = filepath.Join("testdata", "schema", "sarif-2.1.0", "sarif-schema-2.1.0.json")
 
 func sarifJSONSchema(t testing.TB) *jsonschema.Schema {
 	t.Helper()
@@ -69,16 +70,13 @@ func TestScanOutputValidatesAgainstSchemas(t *testing.T) {
 		s := tt.schema(t)
 		for name, res := range scanSchemaResults() {
 			t.Run(tt.format+"/"+name, func(t *testing.T) {
-				out := encodeScan(t, res, tt.format, testOptions())
 				if tt.format == FormatOpenVEX && len(res.Findings) == 0 {
 					// OpenVEX requires at least one statement, and a clean
-					// scan has nothing to state: the document is written
-					// with an empty list, which its schema rejects.
-					if !bytes.Contains(out, []byte(`"statements": []`)) {
-						t.Errorf("empty OpenVEX document has statements:\n%s", out)
-					}
+					// scan has nothing to state: no document is written
+					// (see TestScanOpenVEXWithoutFindings).
 					return
 				}
+				out := encodeScan(t, res, tt.format, testOptions())
 				validate(t, s, out)
 				if tt.check != nil {
 					tt.check(t, out)
@@ -194,8 +192,8 @@ func checkCycloneDXVulnerabilities(t testing.TB, out []byte) {
 // (see TestSchemaFilesUnchanged and testdata/README.md).
 func TestScanSchemaFilesUnchanged(t *testing.T) {
 	want := map[string]string{
-		"sarif-2.1.0/sarif-2.1.0-rtm.5.json": "2d99159ae54a3eea97f81781cff48780548657c35949f4b7f25e99a2ba4de4f8",
-		"openvex/openvex_json_schema.json":   "f0a7c345f2ca57d357c957a20a7f8a92ef5add747fd93813aa54b7141df85e89",
+		"sarif-2.1.0/sarif-schema-2.1.0.json": "ddddcccbf95c7c50c037b5b07eff4140556278ca574ff374db46786b5fce7949",
+		"openvex/openvex_json_schema.json":    "f0a7c345f2ca57d357c957a20a7f8a92ef5add747fd93813aa54b7141df85e89",
 	}
 	for f, sum := range want {
 		data, err := os.ReadFile(filepath.Join("testdata", "schema", filepath.FromSlash(f)))
@@ -205,6 +203,29 @@ func TestScanSchemaFilesUnchanged(t *testing.T) {
 		if got := sha256Hex(data); got != sum {
 			t.Errorf("%s: sha256 %s, want %s", f, got, sum)
 		}
+	}
+}
+
+// The SARIF log names the schema the tests validate it against.
+func TestSARIFDeclaresItsSchema(t *testing.T) {
+	data, err := os.ReadFile(sarifSchemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		ID string `json:"id"`
+	}
+	var log struct {
+		Schema string `json:"$schema"`
+	}
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(encodeScan(t, testScanResult(), FormatSARIF, testOptions()), &log); err != nil {
+		t.Fatal(err)
+	}
+	if log.Schema == "" || log.Schema != schema.ID {
+		t.Errorf("SARIF $schema = %q, the schema file's id is %q", log.Schema, schema.ID)
 	}
 }
 
@@ -232,6 +253,10 @@ func TestScanSchemasRejectInvalidDocuments(t *testing.T) {
 		}},
 		{"openvex not_affected without justification", FormatOpenVEX, openVEXSchema, func(d map[string]any) {
 			delete(d["statements"].([]any)[0].(map[string]any), "justification")
+		}},
+		// Why a clean scan writes no OpenVEX document: an empty list is invalid.
+		{"openvex without statements", FormatOpenVEX, openVEXSchema, func(d map[string]any) {
+			d["statements"] = []any{}
 		}},
 		{"vigil scan unknown severity", FormatJSON, vigilScanSchema, func(d map[string]any) {
 			d["findings"].([]any)[0].(map[string]any)["severity"] = "dire"

@@ -56,7 +56,6 @@ func TestScanGolden(t *testing.T) {
 		{"empty.sarif.json", emptyScanResult, FormatSARIF, plain},
 		{"empty.cdx.json", emptyScanResult, FormatCycloneDX, plain},
 		{"empty.md", emptyScanResult, FormatMarkdown, plain},
-		{"empty.openvex.json", emptyScanResult, FormatOpenVEX, plain},
 		{"empty.template.txt", emptyScanResult, FormatTemplate, plain},
 	}
 	for _, tt := range tests {
@@ -77,6 +76,36 @@ func TestScanGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A clean scan has nothing an OpenVEX statement could say: WriteScan
+// refuses with ErrNoStatements and writes nothing, whatever the rest of
+// the result holds.
+func TestScanOpenVEXWithoutFindings(t *testing.T) {
+	withWarnings := emptyScanResult()
+	withWarnings.Warnings = []string{"match: no advisories for alpine-3.20 in the database"}
+	noInventory := emptyScanResult()
+	noInventory.Inventory = nil
+	for name, res := range map[string]*ScanResult{"clean": emptyScanResult(), "warnings": withWarnings, "no inventory": noInventory} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := WriteScan(&buf, res, FormatOpenVEX, testOptions())
+			if !errors.Is(err, ErrNoStatements) {
+				t.Errorf("err = %v, want ErrNoStatements", err)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("wrote %d bytes:\n%s", buf.Len(), buf.Bytes())
+			}
+		})
+	}
+	// One finding is enough for a document, suppressed or not.
+	res := emptyScanResult()
+	one := testScanResult().Findings[1]
+	if one.Suppressed == nil {
+		t.Fatal("fixture changed: Findings[1] should be suppressed by VEX")
+	}
+	res.Findings = append(res.Findings, one)
+	validate(t, openVEXSchema(t), encodeScan(t, res, FormatOpenVEX, testOptions()))
 }
 
 func TestScanFormats(t *testing.T) {

@@ -31,8 +31,11 @@ func FuzzParseIgnore(f *testing.F) {
 func FuzzParseVEX(f *testing.F) {
 	addFile(f, "testdata/openvex.json")
 	addFile(f, "testdata/cyclonedx-vex.json")
+	addFile(f, "testdata/cyclonedx-vex-1.5.xml")
+	addFile(f, "testdata/cyclonedx-go-valid-vulnerability-1.6.xml")
 	f.Add([]byte(`{"@context":"https://openvex.dev/ns","statements":[{"vulnerability":"CVE-1","products":["pkg:npm/a@1"],"status":"fixed"}]}`))
 	f.Add([]byte(`{"bomFormat":"CycloneDX","components":[{"bom-ref":"a","purl":"pkg:npm/a@1"}],"vulnerabilities":[{"id":"CVE-1","analysis":{"state":"resolved"},"affects":[{"ref":"a"}]}]}`))
+	f.Add([]byte(`<bom xmlns="http://cyclonedx.org/schema/bom/1.5"><components><component bom-ref="a"><purl>pkg:npm/a@1</purl></component></components><vulnerabilities><vulnerability><id>CVE-1</id><analysis><state>resolved</state></analysis><affects><target><ref>a</ref></target></affects></vulnerability></vulnerabilities></bom>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := ParseVEX("fuzz.json", data)
 		if err != nil {

@@ -3,7 +3,6 @@ package suppress
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -98,11 +97,20 @@ func LoadVEX(path string) (*VEX, error) {
 	return ParseVEX(path, data)
 }
 
-// ParseVEX parses an OpenVEX or CycloneDX VEX JSON document, telling them
+// ParseVEX parses an OpenVEX document (JSON), or a CycloneDX VEX document
+// in JSON or XML form. XML is told by its first character; JSON documents
 // apart by OpenVEX's @context and CycloneDX's bomFormat.
 func ParseVEX(name string, data []byte) (*VEX, error) {
 	if len(data) > MaxVEXSize {
 		return nil, fmt.Errorf("%s: %w (limit %d bytes)", name, ErrTooLarge, MaxVEXSize)
+	}
+	if isXML(data) {
+		v, err := parseCycloneDXXML(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		v.Name = name
+		return v, nil
 	}
 	var probe struct {
 		Context         json.RawMessage `json:"@context"`
@@ -122,7 +130,7 @@ func ParseVEX(name string, data []byte) (*VEX, error) {
 	case strings.HasPrefix(ctx, "https://openvex.dev/ns"):
 		v, err = parseOpenVEX(data)
 	case probe.BOMFormat == "CycloneDX" || (probe.BOMFormat == "" && len(probe.Vulnerabilities) > 0):
-		v, err = parseCycloneDX(data)
+		v, err = parseCycloneDXJSON(data)
 	default:
 		return nil, fmt.Errorf("%s: neither OpenVEX (@context https://openvex.dev/ns…) nor CycloneDX", name)
 	}
@@ -232,119 +240,6 @@ func parseOpenVEX(data []byte) (*VEX, error) {
 				}
 			}
 			st.products = append(st.products, pr)
-		}
-		v.statements = append(v.statements, st)
-	}
-	return v, nil
-}
-
-type cdxComponent struct {
-	BOMRef     string         `json:"bom-ref"`
-	PURL       string         `json:"purl"`
-	Components []cdxComponent `json:"components"`
-}
-
-func parseCycloneDX(data []byte) (*VEX, error) {
-	var doc struct {
-		Metadata struct {
-			Timestamp *time.Time    `json:"timestamp"`
-			Component *cdxComponent `json:"component"`
-		} `json:"metadata"`
-		Components      []cdxComponent `json:"components"`
-		Vulnerabilities []struct {
-			BOMRef     string `json:"bom-ref"`
-			ID         string `json:"id"`
-			References []struct {
-				ID string `json:"id"`
-			} `json:"references"`
-			Analysis *struct {
-				State         string `json:"state"`
-				Justification string `json:"justification"`
-				Detail        string `json:"detail"`
-			} `json:"analysis"`
-			Affects []struct {
-				Ref string `json:"ref"`
-			} `json:"affects"`
-			Updated   *time.Time `json:"updated"`
-			Published *time.Time `json:"published"`
-		} `json:"vulnerabilities"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("cyclonedx: %w", err)
-	}
-	refs := map[string]string{}
-	var walk func([]cdxComponent, int) error
-	walk = func(cs []cdxComponent, depth int) error {
-		if depth > 64 {
-			return errors.New("cyclonedx: components nested too deeply")
-		}
-		for _, c := range cs {
-			if c.BOMRef != "" && c.PURL != "" {
-				refs[c.BOMRef] = c.PURL
-			}
-			if err := walk(c.Components, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if mc := doc.Metadata.Component; mc != nil {
-		if err := walk([]cdxComponent{*mc}, 0); err != nil {
-			return nil, err
-		}
-	}
-	if err := walk(doc.Components, 0); err != nil {
-		return nil, err
-	}
-	v := &VEX{Format: "cyclonedx"}
-	for i, vu := range doc.Vulnerabilities {
-		ref := fmt.Sprintf("vulnerabilities[%d]", i)
-		if vu.BOMRef != "" {
-			ref += " (" + vu.BOMRef + ")"
-		}
-		if vu.ID == "" {
-			return nil, fmt.Errorf("cyclonedx %s: missing id", ref)
-		}
-		st := statement{ref: ref, ids: []string{vu.ID}}
-		for _, r := range vu.References {
-			if r.ID != "" {
-				st.ids = append(st.ids, r.ID)
-			}
-		}
-		if vu.Analysis != nil {
-			switch vu.Analysis.State {
-			case "not_affected", "false_positive":
-				st.status = "not_affected"
-			case "resolved", "resolved_with_pedigree":
-				st.status = "fixed"
-			case "exploitable":
-				st.status = "affected"
-			case "in_triage", "":
-				st.status = "under_investigation"
-			default:
-				return nil, fmt.Errorf("cyclonedx %s: unknown analysis state %q", ref, vu.Analysis.State)
-			}
-			st.justification = vu.Analysis.Justification
-			if st.justification == "" {
-				st.justification = vu.Analysis.Detail
-			}
-		} else {
-			st.status = "under_investigation"
-		}
-		switch {
-		case vu.Updated != nil:
-			st.timestamp = *vu.Updated
-		case vu.Published != nil:
-			st.timestamp = *vu.Published
-		case doc.Metadata.Timestamp != nil:
-			st.timestamp = *doc.Metadata.Timestamp
-		}
-		for _, a := range vu.Affects {
-			p := a.Ref
-			if resolved, ok := refs[a.Ref]; ok {
-				p = resolved
-			}
-			st.products = append(st.products, product{purl: parsePURL(p)})
 		}
 		v.statements = append(v.statements, st)
 	}
