@@ -117,6 +117,9 @@ func (s *Service) AddSBOM(ctx context.Context, up SBOMUpload) (store.Image, erro
 		digest = sbom.Digest("sha256:" + hex.EncodeToString(h[:]))
 	}
 	n := &store.NewImage{Digest: digest, Origin: store.OriginSBOM, Inventory: inv, Keys: storeKeys}
+	if !up.Wait {
+		n.Job = s.assessJob(digest)
+	}
 	refName := up.Name
 	if refName == "" {
 		refName = inv.Source.Reference
@@ -141,9 +144,7 @@ func (s *Service) AddSBOM(ctx context.Context, up SBOMUpload) (store.Image, erro
 	if up.Wait {
 		return s.Assess(ctx, digest)
 	}
-	if err := s.QueueAssess(ctx, digest); err != nil {
-		return im, err
-	}
+	s.Wake()
 	return im, nil
 }
 
@@ -152,10 +153,14 @@ type assessPayload struct {
 	Digest sbom.Digest `json:"digest"`
 }
 
+func (s *Service) assessJob(digest sbom.Digest) *store.NewJob {
+	payload, _ := json.Marshal(assessPayload{Digest: digest})
+	return &store.NewJob{Kind: KindAssess, Payload: payload, Dedupe: string(digest)}
+}
+
 // QueueAssess queues the assessment of a stored image.
 func (s *Service) QueueAssess(ctx context.Context, digest sbom.Digest) error {
-	payload, _ := json.Marshal(assessPayload{Digest: digest})
-	if _, _, err := s.cfg.Store.Enqueue(ctx, store.NewJob{Kind: KindAssess, Payload: payload, Dedupe: string(digest)}); err != nil {
+	if _, _, err := s.cfg.Store.Enqueue(ctx, *s.assessJob(digest)); err != nil {
 		return err
 	}
 	s.Wake()

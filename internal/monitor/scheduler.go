@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vigilproject/vigil/internal/images"
 	"github.com/vigilproject/vigil/internal/store"
 )
 
@@ -140,7 +141,9 @@ func (s *Scheduler) UpdateNow(ctx context.Context) error {
 
 func (s *Scheduler) reassess(ctx context.Context) error {
 	res, err := s.Monitor.Reassess(ctx)
-	if errors.Is(err, ErrBusy) {
+	if errors.Is(err, ErrBusy) || errors.Is(err, images.ErrNoAdvisories) {
+		// Another replica is at it, or there is no database yet (the
+		// server says so once at start).
 		return nil
 	}
 	if err != nil {

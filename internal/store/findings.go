@@ -181,8 +181,28 @@ func (c counts) max() advisory.Severity {
 
 // UnevaluatedPackages returns an image's packages never evaluated.
 func (s *Store) UnevaluatedPackages(ctx context.Context, digest sbom.Digest) ([]IndexedPackage, error) {
-	return s.queryPackages(ctx, `SELECT `+packageCols+` FROM images i JOIN image_packages ip ON ip.image_id = i.id
-		JOIN packages p ON p.id = ip.package_id WHERE i.digest = ? AND p.evaluated = 0`, string(digest))
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id FROM images WHERE digest = ?`), string(digest)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: image %s", ErrNotFound, digest)
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	ids, err := s.imagePackageIDs(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []IndexedPackage
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		ps, err := s.queryPackages(ctx, `SELECT `+packageCols+` FROM packages p WHERE p.id IN (`+placeholders(len(chunk))+`) AND p.evaluated = 0`, int64Args(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps...)
+	}
+	return out, nil
 }
 
 func (s *Store) queryPackages(ctx context.Context, q string, args ...any) ([]IndexedPackage, error) {
@@ -684,21 +704,28 @@ func (s *Store) AssessImage(ctx context.Context, digest sbom.Digest, version int
 	if err != nil {
 		return Image{}, s.wrap(err)
 	}
-	rs, err := tx.QueryContext(ctx, s.q(`SELECT pf.severity, pf.fixable, pf.kev FROM image_packages ip JOIN package_findings pf ON pf.package_id = ip.package_id WHERE ip.image_id = ?`), id)
+	ids, err := s.imagePackageIDs(ctx, tx, id)
 	if err != nil {
-		return Image{}, s.wrap(err)
+		return Image{}, err
 	}
 	var c counts
-	for rs.Next() {
-		var sev, fix, kev int
-		if err := rs.Scan(&sev, &fix, &kev); err != nil {
-			rs.Close()
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		rs, err := tx.QueryContext(ctx, s.q(`SELECT severity, fixable, kev FROM package_findings WHERE package_id IN (`+placeholders(len(chunk))+`)`), int64Args(chunk)...)
+		if err != nil {
 			return Image{}, s.wrap(err)
 		}
-		c.addRaw(advisory.Severity(sev), fix != 0, kev != 0, +1)
-	}
-	if err := rs.Close(); err != nil {
-		return Image{}, s.wrap(err)
+		for rs.Next() {
+			var sev, fix, kev int
+			if err := rs.Scan(&sev, &fix, &kev); err != nil {
+				rs.Close()
+				return Image{}, s.wrap(err)
+			}
+			c.addRaw(advisory.Severity(sev), fix != 0, kev != 0, +1)
+		}
+		if err := rs.Close(); err != nil {
+			return Image{}, s.wrap(err)
+		}
 	}
 	_, err = tx.ExecContext(ctx, s.q(`UPDATE images SET n_critical = ?, n_high = ?, n_medium = ?, n_low = ?, n_negligible = ?, n_unknown = ?,
 		n_fixable = ?, n_kev = ?, n_fixable_critical = ?, n_fixable_high = ?, max_severity = ?, db_version = ?, assessed_at = ? WHERE id = ?`),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,6 +133,7 @@ type pkgRow struct {
 type prepared struct {
 	n    *NewImage
 	blob []byte
+	ids  []byte // encodeIDs of the package ids
 	rows []pkgRow
 	size int64
 }
@@ -157,7 +159,12 @@ func prepare(n *NewImage) (*prepared, error) {
 		seen[id] = true
 		rows = append(rows, pkgRow{id: id, p: p, dkey: dkey, layer: p.Layer.Index, base: p.InBase, keys: n.Keys, inv: inv})
 	}
-	return &prepared{n: n, blob: blob, rows: rows, size: int64(len(blob)) + int64(len(rows))*32}, nil
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.id
+	}
+	slices.Sort(ids)
+	return &prepared{n: n, blob: blob, ids: encodeIDs(ids), rows: rows, size: int64(len(blob)) + int64(len(rows))*40}, nil
 }
 
 // PutImages stores several images in one transaction: what PutImage does
@@ -300,6 +307,13 @@ func (s *Store) putImages(ctx context.Context, ps []*prepared) ([]Image, error) 
 			return nil, s.wrap(err)
 		}
 	}
+	for _, p := range ps {
+		if p.n.Job != nil {
+			if err := s.enqueueTx(ctx, tx, *p.n.Job); err != nil {
+				return nil, err
+			}
+		}
+	}
 	out := make([]Image, len(ps))
 	for i, id := range ids {
 		if out[i], err = s.imageTx(ctx, tx, `id = ?`, id); err != nil {
@@ -381,16 +395,16 @@ func (s *Store) putImageRow(ctx context.Context, tx *sql.Tx, p *prepared, now ti
 		if err != nil {
 			return 0, s.wrap(err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM image_packages WHERE image_id = ?`), id); err != nil {
-			return 0, s.wrap(err)
+		if err := s.deletePostings(ctx, tx, id); err != nil {
+			return 0, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET inventory = ? WHERE image_id = ?`), p.blob, id)
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET inventory = ?, packages = ? WHERE image_id = ?`), p.blob, p.ids, id)
 	if err != nil {
 		return 0, s.wrap(err)
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_data (image_id, inventory) VALUES (?, ?)`), id, p.blob); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_data (image_id, inventory, packages) VALUES (?, ?, ?)`), id, p.blob, p.ids); err != nil {
 			return 0, s.wrap(err)
 		}
 	}
@@ -524,7 +538,10 @@ func (s *Store) DeleteImage(ctx context.Context, digest sbom.Digest) error {
 	if err != nil {
 		return s.wrap(err)
 	}
-	for _, q := range []string{`DELETE FROM image_packages WHERE image_id = ?`, `DELETE FROM image_data WHERE image_id = ?`, `DELETE FROM images WHERE id = ?`} {
+	if err := s.deletePostings(ctx, tx, id); err != nil {
+		return err
+	}
+	for _, q := range []string{`DELETE FROM image_data WHERE image_id = ?`, `DELETE FROM images WHERE id = ?`} {
 		if _, err := tx.ExecContext(ctx, s.q(q), id); err != nil {
 			return s.wrap(err)
 		}
@@ -631,4 +648,57 @@ func (s *Store) wrap(err error) error {
 		return err
 	}
 	return fmt.Errorf("store: %s: %w", s.dsn, err)
+}
+
+// encodeIDs packs package ids, 8 bytes each, little-endian.
+func encodeIDs(ids []int64) []byte {
+	b := make([]byte, 8*len(ids))
+	for i, id := range ids {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(id))
+	}
+	return b
+}
+
+func decodeIDs(b []byte) ([]int64, error) {
+	if len(b)%8 != 0 {
+		return nil, fmt.Errorf("package list of %d bytes", len(b))
+	}
+	ids := make([]int64, len(b)/8)
+	for i := range ids {
+		ids[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return ids, nil
+}
+
+// imagePackageIDs returns the ids of an image's packages.
+func (s *Store) imagePackageIDs(ctx context.Context, q querier, imageID int64) ([]int64, error) {
+	var b []byte
+	err := q.QueryRowContext(ctx, s.q(`SELECT packages FROM image_data WHERE image_id = ?`), imageID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	ids, err := decodeIDs(b)
+	if err != nil {
+		return nil, fmt.Errorf("store: image %d: damaged %w", imageID, err)
+	}
+	return ids, nil
+}
+
+// deletePostings removes an image's rows of the reverse index.
+func (s *Store) deletePostings(ctx context.Context, tx *sql.Tx, imageID int64) error {
+	ids, err := s.imagePackageIDs(ctx, tx, imageID)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM image_packages WHERE image_id = ? AND package_id IN (`+placeholders(len(chunk))+`)`),
+			append([]any{imageID}, int64Args(chunk)...)...); err != nil {
+			return s.wrap(err)
+		}
+	}
+	return nil
 }

@@ -61,6 +61,27 @@ func (s *Store) Enqueue(ctx context.Context, n NewJob) (job Job, created bool, e
 	return Job{}, false, fmt.Errorf("store: enqueue %s %q: contended", n.Kind, n.Dedupe)
 }
 
+// enqueueTx queues a job in a transaction; a queued or running job of the
+// same kind and dedupe key makes it a no-op.
+func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, n NewJob) error {
+	if n.MaxAttempts <= 0 {
+		n.MaxAttempts = 5
+	}
+	if n.Payload == nil {
+		n.Payload = []byte("{}")
+	}
+	now := s.now()
+	runAt := n.RunAt
+	if runAt.IsZero() {
+		runAt = now
+	}
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO jobs (kind, payload, dedupe, state, max_attempts, run_at, created_at, updated_at)
+		VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)
+		ON CONFLICT (kind, dedupe) WHERE dedupe <> '' AND state IN ('queued', 'running') DO NOTHING`),
+		n.Kind, n.Payload, n.Dedupe, n.MaxAttempts, runAt.UnixMilli(), now.UnixMilli(), now.UnixMilli())
+	return s.wrap(err)
+}
+
 // Claim gives the worker the oldest runnable job of the kinds, leased
 // until now+lease: a queued job whose time has come, or a running one
 // whose worker's lease expired (the worker died). Nil when there is none.

@@ -123,6 +123,9 @@ type NewImage struct {
 	// (the (ecosystem, name) pairs the matcher asks the vulnerability
 	// database for); they make the reverse index. Nil indexes nothing.
 	Keys func(inv *sbom.Inventory, p *sbom.Package) []Key
+	// Job, when set, is queued in the transaction that stores the image
+	// (its assessment): stored and queued together, or neither.
+	Job *NewJob
 }
 
 // Key is one (ecosystem, package) lookup key of the vulnerability

@@ -40,7 +40,11 @@ CREATE INDEX images_assessed ON images (assessed_at);
 CREATE TABLE image_data (
 	image_id  BIGINT PRIMARY KEY,
 	inventory BLOB NOT NULL,
-	findings  BLOB
+	findings  BLOB,
+	-- the ids of the image's packages, 8 bytes each, little-endian: the
+	-- forward side of the reverse index, kept here so that postings need
+	-- only their (package_id, image_id) key
+	packages  BLOB
 );
 
 -- The reverse index. A package row is shared by every image holding the
@@ -75,7 +79,6 @@ CREATE TABLE image_packages (
 	in_base     INTEGER NOT NULL,
 	PRIMARY KEY (package_id, image_id)
 ) WITHOUT ROWID;
-CREATE INDEX image_packages_image ON image_packages (image_id);
 
 CREATE TABLE tags (
 	repository TEXT   NOT NULL,
