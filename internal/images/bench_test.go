@@ -336,7 +336,7 @@ func BenchmarkFleet(b *testing.B) {
 				b.ReportMetric(float64(hits)/float64(len(ids)), "images/query")
 				b.ReportMetric(float64(maxHits), "max-images")
 			})
-			b.Run("Reassess50", func(b *testing.B) {
+			reassess50 := func(b *testing.B, popular bool) {
 				bf := setup(b, be)
 				ctx := context.Background()
 				mon, err := monitor.New(monitor.Config{Store: bf.st, Advisories: func() monitor.Advisories { return bf.adv }})
@@ -353,9 +353,15 @@ func BenchmarkFleet(b *testing.B) {
 					var advs []advisory.Advisory
 					for k := range 50 {
 						e := appEcos[k%len(appEcos)]
+						// Popular: among the 400 most used names of the pool
+						// (the worst case: thousands of images each).
+						// Typical: any name of the pool, as most days' CVEs.
 						n := (k*37 + i*11) % 400
+						if !popular {
+							n = (k*7919 + i*104729) % len(bf.fleet.pools[e])
+						}
 						osvEco := map[sbom.Ecosystem]string{sbom.NPM: "npm", sbom.PyPI: "PyPI", sbom.Golang: "Go", sbom.Maven: "Maven"}[e]
-						advs = append(advs, advisory.Advisory{ID: fmt.Sprintf("GHSA-new-%d-%d", i, k), Source: "osv/new",
+						advs = append(advs, advisory.Advisory{ID: fmt.Sprintf("GHSA-new-%v-%d-%d", popular, i, k), Source: "osv/new",
 							Severity: []advisory.Score{{Type: "CVSS_V3", Base: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
 							Affected: []advisory.Affected{{Ecosystem: osvEco, Package: appName(e, bf.fleet.pools[e][n]),
 								Ranges: []advisory.Range{{Type: "ECOSYSTEM", Events: []advisory.Event{{Introduced: "0"}, {Fixed: "1.3.0"}}}}}}})
@@ -387,7 +393,9 @@ func BenchmarkFleet(b *testing.B) {
 				b.ReportMetric(float64(events)/float64(b.N), "events/update")
 				b.ReportMetric(float64(pkgs)/float64(b.N), "packages/update")
 				b.ReportMetric(0, "ns/op")
-			})
+			}
+			b.Run("Reassess50", func(b *testing.B) { reassess50(b, true) })
+			b.Run("Reassess50Typical", func(b *testing.B) { reassess50(b, false) })
 			b.Run("ReassessAll", func(b *testing.B) {
 				bf := setup(b, be)
 				ctx := context.Background()
