@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +61,7 @@ upstream files in that layout. Or move a whole database with 'vigil db export' a
 }
 
 func newDBUpdateCmd(g *globals, f *dbFlags) *cobra.Command {
-	var mirror string
+	var mirror, server, token string
 	var ecosystems, alpine []string
 	cmd := &cobra.Command{
 		Use:   "update",
@@ -69,9 +70,16 @@ func newDBUpdateCmd(g *globals, f *dbFlags) *cobra.Command {
 upstream is unchanged (ETag, Last-Modified, OSV's modified_id.csv) is not imported
 again; an OSV ecosystem with few changes fetches only the changed records. Each
 source is applied atomically: a failed or interrupted source keeps its previous
-data. The exit code is 2 when any source failed (the others are still updated).`,
+data. The exit code is 2 when any source failed (the others are still updated).
+
+With --server, the command asks that 'vigil serve' to run the update (and the
+re-assessment of its images after it) and waits for it; the other flags do not
+apply.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if server != "" {
+				return remoteDBUpdate(cmd.Context(), g, server, token)
+			}
 			return runDBUpdate(cmd.Context(), g, f, feed.Config{Mirror: mirror, OSVEcosystems: ecosystems, AlpineBranches: alpine})
 		},
 	}
@@ -79,36 +87,39 @@ data. The exit code is 2 when any source failed (the others are still updated).`
 	fl.StringVar(&mirror, "mirror", "", "read every source from this mirror: http(s)://… or file:///dir (env VIGIL_FEEDS_MIRROR)")
 	fl.StringSliceVar(&ecosystems, "osv-ecosystems", nil, "OSV ecosystems to import (default: every ecosystem Vigil catalogs)")
 	fl.StringSliceVar(&alpine, "alpine-branches", nil, "Alpine secdb branches (default: the supported ones and edge)")
+	fl.StringVar(&server, "server", "", "ask this vigil serve to update its database instead (POST /v1/db/update; needs an admin token)")
+	fl.StringVar(&token, "token", "", "API token for --server (env VIGIL_TOKEN, preferred: a flag shows in the process list)")
 	return cmd
+}
+
+// remoteDBUpdate asks a server for an update and waits for it: no
+// timeout, as an update may take long; an interrupt ends the wait.
+func remoteDBUpdate(ctx context.Context, g *globals, server, token string) error {
+	f := clientFlags{server: server, token: token}
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	if _, err := c.UpdateDB(ctx); err != nil {
+		return serverError(err)
+	}
+	if !g.quiet {
+		fmt.Fprintf(g.stderr, "%s: vulnerability database updated, images re-assessed\n", server)
+	}
+	return nil
 }
 
 // runDBUpdate updates every source of the database f names; the mirror
 // defaults to $VIGIL_FEEDS_MIRROR. `vigil scan` calls it to create a
 // missing database.
 func runDBUpdate(ctx context.Context, g *globals, f *dbFlags, cfg feed.Config) error {
-	if cfg.Mirror == "" {
-		cfg.Mirror = os.Getenv("VIGIL_FEEDS_MIRROR")
-	}
-	updaters, err := feedall.Default(cfg)
-	if err != nil {
-		return err
-	}
-	path := f.resolve(g)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("database %s: %w", path, err)
-	}
-	db, err := vulndb.Open(ctx, path, vulndb.Options{})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	opts := feed.RunOptions{TempDir: filepath.Dir(path), Logger: g.logger()}
+	var opts feed.RunOptions
 	if !g.quiet && g.stderrIsTerminal() {
 		p := &feedProgress{w: g.stderr}
 		opts.Progress = p.update
 		defer p.finish()
 	}
-	rep, runErr := feed.Run(ctx, db, updaters, opts)
+	rep, runErr := updateVulnDB(ctx, f.resolve(g), cfg, g.logger(), opts)
 	if !g.quiet {
 		tw := tabwriter.NewWriter(g.stderr, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SOURCE\tRESULT\tADDED\tMODIFIED\tWITHDRAWN\tSKIPPED\tTIME")
@@ -125,6 +136,29 @@ func runDBUpdate(ctx context.Context, g *globals, f *dbFlags, cfg feed.Config) e
 		return fmt.Errorf("update incomplete: %w", runErr)
 	}
 	return nil
+}
+
+// updateVulnDB runs a feed update of the database file at path, creating
+// it if need be; it prints nothing. A failed source is in the report and
+// in the error; the others are still applied.
+func updateVulnDB(ctx context.Context, path string, cfg feed.Config, log *slog.Logger, opts feed.RunOptions) (feed.Report, error) {
+	if cfg.Mirror == "" {
+		cfg.Mirror = os.Getenv("VIGIL_FEEDS_MIRROR")
+	}
+	updaters, err := feedall.Default(cfg)
+	if err != nil {
+		return feed.Report{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return feed.Report{}, fmt.Errorf("database %s: %w", path, err)
+	}
+	db, err := vulndb.Open(ctx, path, vulndb.Options{})
+	if err != nil {
+		return feed.Report{}, err
+	}
+	defer db.Close()
+	opts.TempDir, opts.Logger = filepath.Dir(path), log
+	return feed.Run(ctx, db, updaters, opts)
 }
 
 // feedProgress draws one status line per update on a terminal.

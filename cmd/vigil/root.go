@@ -71,7 +71,7 @@ that introduced it.`,
 	pf.StringVar(&g.cacheDir, "cache-dir", defaultCacheDir(), "cache directory (env VIGIL_CACHE_DIR)")
 	pf.BoolVar(&g.noCache, "no-cache", false, "neither read nor write the layer cache")
 	root.AddCommand(newSBOMCmd(g), newScanCmd(g), newDBCmd(g), newVersionCmd(g))
-	root.AddCommand(newServeCmd(g), newImagesCmd(g), newImpactCmd(g), newTokenCmd(g))
+	root.AddCommand(newServeCmd(g), newImagesCmd(g), newImpactCmd(g), newTokenCmd(g), newEventsCmd(g))
 	return root
 }
 

@@ -20,8 +20,10 @@ import (
 
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/catalog/all"
+	"github.com/vigilproject/vigil/internal/feed"
 	"github.com/vigilproject/vigil/internal/image"
 	"github.com/vigilproject/vigil/internal/images"
+	"github.com/vigilproject/vigil/internal/monitor"
 	"github.com/vigilproject/vigil/internal/server"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/vulndb"
@@ -41,6 +43,7 @@ type serveOptions struct {
 	maxPackages     int
 	registryConfig  string
 	shutdownTimeout time.Duration
+	updateInterval  time.Duration
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -58,8 +61,11 @@ replicas sharing the work. Every request needs an API token ('vigil token create
 except with --dev, which lets requests from loopback in without one and requires a
 loopback --listen address.
 
-The vulnerability database is read-only here: keep it fresh with 'vigil db update',
-which updates it in place while the server runs (each update is seen at once).
+The workers update the vulnerability database from its feeds every
+--update-interval (one replica at a time; the mirror is $VIGIL_FEEDS_MIRROR), and
+re-assess the stored images its changes concern, recording what changed as events
+(GET /v1/events). An update can also be asked for (POST /v1/db/update, or 'vigil db
+update' on the server's host, which the server follows within seconds).
 'vigil db import' must not run while the server has the database open: stop the
 server, import, start it. (A database file replaced by other means is reopened
 within seconds.) Until a database exists, images are stored but not assessed.
@@ -94,6 +100,7 @@ requests, requests in flight finished (up to --shutdown-timeout), workers stoppe
 	fl.Int64Var(&o.maxSBOMSize, "max-sbom-size", server.DefaultMaxBody, "largest SBOM upload accepted, in bytes")
 	fl.IntVar(&o.maxPackages, "max-sbom-packages", server.DefaultMaxPackages, "most components an uploaded SBOM may list")
 	fl.StringVar(&o.registryConfig, "registry-config", "", "Docker config.json with registry credentials (env VIGIL_REGISTRY_CONFIG; default ~/.docker/config.json, $DOCKER_CONFIG)")
+	fl.DurationVar(&o.updateInterval, "update-interval", time.Hour, "how often the workers update the vulnerability database from its feeds, one replica at a time (0: never; updates made by 'vigil db update' are still followed)")
 	fl.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop waits for requests in flight")
 	return cmd
 }
@@ -111,6 +118,9 @@ func (o *serveOptions) validate() error {
 	}
 	if o.maxSBOMSize <= 0 || o.maxPackages <= 0 {
 		return errors.New("--max-sbom-size and --max-sbom-packages must be positive")
+	}
+	if o.updateInterval < 0 {
+		return fmt.Errorf("--update-interval %s: want 0 (never) or a positive duration", o.updateInterval)
 	}
 	if o.shutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout %s: want a positive duration", o.shutdownTimeout)
@@ -182,7 +192,10 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 			log.Warn("layer cache unavailable", "dir", g.cacheDir, "err", err)
 		}
 	}
+	host, _ := os.Hostname()
+	worker := fmt.Sprintf("%s:%d", host, os.Getpid())
 	svc, err := images.New(images.Config{
+		Worker:      worker,
 		Store:       st,
 		Advisories:  adv.get,
 		Catalogers:  all.Catalogers(),
@@ -196,7 +209,37 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	mon, err := monitor.New(monitor.Config{Store: st, Advisories: adv.monitor, Holder: worker, Logger: log})
+	if err != nil {
+		return err
+	}
+	interval := o.updateInterval
+	if interval == 0 {
+		interval = -1 // the scheduler's never
+	}
+	sched := &monitor.Scheduler{
+		Store:   st,
+		Monitor: mon,
+		Update: func(ctx context.Context) error {
+			rep, err := updateVulnDB(ctx, vpath, feed.Config{}, log, feed.RunOptions{})
+			for _, s := range rep.Failed() {
+				log.Warn("feed source failed", "source", s.Source, "err", s.Err)
+			}
+			return err
+		},
+		Interval: interval,
+		Holder:   worker,
+		OnEvents: func(evs []store.Event) { log.Info("events recorded", "count", len(evs)) },
+		Logger:   log,
+	}
+	var update func(context.Context) error
+	if o.workers > 0 {
+		// Only a replica running the scheduler can serve a request for an
+		// update.
+		update = sched.Trigger
+	}
 	api, err := server.New(server.Config{
+		Update:      update,
 		Service:     svc,
 		Store:       st,
 		Logger:      log,
@@ -222,11 +265,13 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(api.StopStreams)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
 	if o.workers > 0 {
 		wg.Go(func() { svc.Run(workCtx, o.workers, time.Second) })
+		wg.Go(func() { sched.Run(workCtx) })
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -317,14 +362,26 @@ func newAdvisorySource(path string, log *slog.Logger) *advisorySource {
 
 // get returns the current database, nil when there is none.
 func (a *advisorySource) get() images.Advisories {
+	if db := a.current(); db != nil {
+		return db
+	}
+	return nil // an untyped nil: the service tests for it
+}
+
+// monitor is get for the monitor.
+func (a *advisorySource) monitor() monitor.Advisories {
+	if db := a.current(); db != nil {
+		return db
+	}
+	return nil // an untyped nil: the monitor tests for it
+}
+
+func (a *advisorySource) current() *vulndb.DB {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.checked.IsZero() || time.Since(a.checked) >= a.every {
 		a.checked = time.Now()
 		a.refresh()
-	}
-	if a.db == nil {
-		return nil // an untyped nil: the service tests for it
 	}
 	return a.db
 }

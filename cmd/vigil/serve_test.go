@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -268,7 +269,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	srvURL, serveLog, stop := startServe(t, "--db", dsn, "--vuln-db", vdb, "--cache-dir", filepath.Join(dir, "cache"),
-		"--allow-registries", regHost, "--insecure-registries", "--workers", "1")
+		"--allow-registries", regHost, "--insecure-registries", "--workers", "1", "--update-interval", "0")
 	if strings.Contains(serveLog.String(), "no valid API token") {
 		t.Errorf("serve asks for a token though one exists:\n%s", serveLog)
 	}
@@ -390,6 +391,64 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
+// TestServeFollowsUpdates changes the vulnerability database file under
+// a running server, as 'vigil db update' does, and finds the events of the
+// re-assessment in the stream of GET /v1/events.
+func TestServeFollowsUpdates(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "server.db")
+	vdb := filepath.Join(dir, "vuln.db")
+	writeVulnDB(t, vdb, testAdvisories[1]) // curl only: the rootfs is clean
+	t.Setenv("VIGIL_SERVER", "")
+	t.Setenv("VIGIL_DB", "")
+	code, secret, errOut := runCLI(t, "token", "create", "--db", dsn, "--name", "w", "--scope", "write")
+	if code != 0 {
+		t.Fatalf("token create: %s", errOut)
+	}
+	t.Setenv("VIGIL_TOKEN", strings.TrimSpace(secret))
+	srvURL, serveLog, stop := startServe(t, "--db", dsn, "--vuln-db", vdb, "--no-cache", "--workers", "1", "--update-interval", "0")
+
+	sbomFile := filepath.Join(dir, "rootfs.cdx.json")
+	if code, _, errOut := runCLI(t, "sbom", "dir:"+dpkgRootfs, "-f", "cyclonedx-json", "-o", sbomFile, "--no-cache"); code != 0 {
+		t.Fatalf("sbom: %s", errOut)
+	}
+	code, out, errOut := runCLI(t, "images", "add", "--sbom", sbomFile, "--name", "registry.example/team/app:1", "--wait", "-f", "json", "--server", srvURL)
+	var im api.Image
+	if code != 0 || json.Unmarshal([]byte(out), &im) != nil || im.Assessed == nil || im.Findings.High != 0 {
+		t.Fatalf("images add --sbom: exit %d: %s %s", code, out, errOut)
+	}
+
+	writeVulnDB(t, vdb, testAdvisories...) // the openssl advisory arrives
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, srvURL+"/v1/events?follow=false", nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(secret))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET /v1/events: %d %v: %s", res.StatusCode, err, body)
+		}
+		if strings.Contains(string(body), "event: finding.new\n") && strings.Contains(string(body), `"vulnerability":"CVE-2099-0001"`) {
+			if !strings.Contains(string(body), im.Digest) {
+				t.Errorf("the events name another image than %s:\n%s", im.Digest, body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no finding.new event for CVE-2099-0001 within 30 s; events:\n%s\nserver:\n%s", body, serveLog)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve stopped with %d:\n%s", code, serveLog)
+	}
+}
+
 // TestServeRefuses checks what stops vigil serve from starting.
 func TestServeRefuses(t *testing.T) {
 	newer := "sqlite://" + filepath.Join(t.TempDir(), "newer.db")
@@ -409,6 +468,7 @@ func TestServeRefuses(t *testing.T) {
 	}{
 		{name: "newer schema", args: []string{"--db", newer}, want: "upgraded by a newer vigil"},
 		{name: "dev on a public address", args: []string{"--db", fresh, "--dev", "--listen", "0.0.0.0:0"}, want: "loopback"},
+		{name: "negative update interval", args: []string{"--db", fresh, "--update-interval", "-1h"}, want: "--update-interval"},
 		{name: "bad listen address", args: []string{"--db", fresh, "--listen", "8080"}, want: "--listen"},
 		{name: "missing registry config", args: []string{"--db", fresh, "--listen", "127.0.0.1:0", "--registry-config", filepath.Join(t.TempDir(), "none.json")}, want: "--registry-config"},
 	}

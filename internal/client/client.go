@@ -4,6 +4,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -427,4 +428,75 @@ func (c *Client) Tokens(ctx context.Context) (*api.TokenList, error) {
 func (c *Client) RevokeToken(ctx context.Context, id int64) error {
 	_, err := c.do(ctx, http.MethodDelete, "/"+api.Version+"/tokens/"+strconv.FormatInt(id, 10), nil, nil, nil)
 	return err
+}
+
+// UpdateDB asks the server for a feed update of its vulnerability
+// database and the re-assessment after it, and waits for both. An
+// update already running is an *Error with Status 409.
+func (c *Client) UpdateDB(ctx context.Context) (*api.UpdateResponse, error) {
+	var out api.UpdateResponse
+	if _, err := c.do(ctx, http.MethodPost, "/v1/db/update", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Events reads the server's event stream from the event after seq
+// after, calling fn for each in order, until the stream ends (follow
+// false: after the backlog), ctx is done or fn returns an error. The
+// http.Client given to New must have no Timeout for a followed stream.
+func (c *Client) Events(ctx context.Context, after int64, follow bool, fn func(api.Event) error) error {
+	q := url.Values{"after": {strconv.FormatInt(after, 10)}, "follow": {strconv.FormatBool(follow)}}
+	path := "/v1/events?" + q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return readError(resp, http.MethodGet, path)
+	}
+	limit := c.MaxResponse
+	if limit <= 0 {
+		limit = DefaultMaxResponse
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, int(min(limit, 1<<30)))
+	var data []byte
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case len(line) == 0:
+			if data == nil {
+				continue // after a comment
+			}
+			var e api.Event
+			if err := json.Unmarshal(data, &e); err != nil {
+				return fmt.Errorf("GET %s: event after %d: %w", path, after, err)
+			}
+			data = nil
+			if err := fn(e); err != nil {
+				return err
+			}
+			after = e.Seq
+		case bytes.HasPrefix(line, []byte("data: ")):
+			data = append(data, line[len("data: "):]...)
+		}
+		// Comments, ids and event names: the data holds them all.
+	}
+	if err := sc.Err(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("GET %s: reading the stream after event %d: %w", path, after, err)
+	}
+	return ctx.Err()
 }

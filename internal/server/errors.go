@@ -99,8 +99,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			rec.cause = err
 		}
 		msg = http.StatusText(status)
+		var he *httpError
 		if errors.Is(err, images.ErrNoAdvisories) {
 			msg = "no vulnerability database is loaded yet"
+		} else if errors.As(err, &he) {
+			msg = he.msg // written for the client
 		} else if id := w.Header().Get("X-Request-Id"); id != "" {
 			msg += " (request " + id + ")"
 		}

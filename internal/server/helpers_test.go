@@ -67,6 +67,7 @@ type envOptions struct {
 	logger     *slog.Logger
 	run        bool // start the service's workers
 	lease      time.Duration
+	update     func(context.Context) error // Config.Update
 }
 
 // env is one server on a real store, served on 127.0.0.1.
@@ -100,7 +101,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Service: svc, Logger: o.logger, Dev: o.dev, MaxBody: o.maxBody, Advisories: o.advisories})
+	srv, err := New(Config{Service: svc, Logger: o.logger, Dev: o.dev, MaxBody: o.maxBody, Advisories: o.advisories, Update: o.update})
 	if err != nil {
 		t.Fatal(err)
 	}

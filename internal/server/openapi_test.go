@@ -105,7 +105,7 @@ func checkAgainstDocument(t testing.TB, srv *Server, req *http.Request, r respon
 	t.Helper()
 	d := mustDoc(t)
 	_, pattern := srv.mux.Handler(req)
-	if ct := r.header.Get("Content-Type"); r.status != http.StatusNoContent && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "text/plain") {
+	if ct := r.header.Get("Content-Type"); r.status != http.StatusNoContent && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "text/plain") && !strings.HasPrefix(ct, "text/event-stream") {
 		t.Errorf("%s %s: %d answer with Content-Type %q", req.Method, req.URL.Path, r.status, ct)
 	}
 	var pointer string

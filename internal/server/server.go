@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigilproject/vigil/internal/images"
@@ -42,6 +44,11 @@ type Config struct {
 	// Built(ctx) (time.Time, error), as *vulndb.DB does, reports the
 	// feeds' age.
 	Advisories func() images.Advisories
+	// Update runs a feed update of the vulnerability database and the
+	// re-assessment after it, for POST /v1/db/update; it returns
+	// monitor.ErrUpdateRunning when one is running already. Nil: the
+	// endpoint answers 503.
+	Update func(ctx context.Context) error
 	// Now replaces the clock, for tests.
 	Now func() time.Time
 }
@@ -64,6 +71,9 @@ type Server struct {
 	// uploads bounds the SBOM uploads decoded at once: each may hold
 	// several copies of a document of up to MaxBody in memory.
 	uploads chan struct{}
+	// stop is closed by StopStreams.
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // route is one endpoint: its ServeMux pattern, the token scope it needs
@@ -103,6 +113,7 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		mux:     http.NewServeMux(),
 		uploads: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		stop:    make(chan struct{}),
 	}
 	s.metrics = newMetrics(s)
 	s.routes = []route{
@@ -120,6 +131,8 @@ func New(cfg Config) (*Server, error) {
 		{"POST /v1/tokens", store.ScopeAdmin, maxJSONBody, s.createToken},
 		{"GET /v1/tokens", store.ScopeAdmin, 0, s.listTokens},
 		{"DELETE /v1/tokens/{id}", store.ScopeAdmin, 0, s.revokeToken},
+		{"POST /v1/db/update", store.ScopeAdmin, 0, s.updateDB},
+		{"GET /v1/events", store.ScopeRead, 0, s.events},
 	}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.pattern, s.endpoint(rt))

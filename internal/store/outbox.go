@@ -405,7 +405,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, n int, lease
 	now := s.now().UnixMilli()
 	lock := ""
 	if _, ok := s.dialect.(postgres); ok {
-		lock = ""
+		lock = " FOR UPDATE OF d SKIP LOCKED"
 	}
 	// The candidates are picked once, in a materialised CTE: as "IN
 	// (subquery)", PostgreSQL may run a LIMIT … SKIP LOCKED subquery more
@@ -415,7 +415,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, n int, lease
 				AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = d.subscription_id AND s.disabled = 0)
 			ORDER BY d.next_at, d.id LIMIT `+strconv.Itoa(n)+lock+`)
 		UPDATE deliveries SET worker = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id IN (SELECT id FROM picked) AND state = 'pending' AND ? > 0
+		WHERE id IN (SELECT id FROM picked) AND state = 'pending' AND lease_until < ?
 		RETURNING id`), now, now, worker, now+lease.Milliseconds(), now, now)
 	if err != nil {
 		return nil, s.wrap(err)
@@ -458,7 +458,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, n int, lease
 		dr.finish(&o.Delivery)
 		sr.finish(&o.Subscription)
 		if err := er.finish(&o.Event); err != nil {
-			return nil, s.wrap(err)
+			s.log.Error("damaged event in the outbox", "delivery", o.ID, "err", err)
+			continue // dead below, rather than blocking the outbox
 		}
 		out = append(out, o)
 	}
@@ -469,7 +470,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, n int, lease
 }
 
 // deadOrphans marks dead the claimed deliveries whose event is no longer
-// stored, so they are not claimed again and again.
+// stored or cannot be read, so they are not claimed again and again.
 func (s *Store) deadOrphans(ctx context.Context, worker string, ids []int64, got []Outgoing) error {
 	var orphans []int64
 	for _, id := range ids {
@@ -480,7 +481,7 @@ func (s *Store) deadOrphans(ctx context.Context, worker string, ids []int64, got
 	if len(orphans) == 0 {
 		return nil
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'dead', last_error = 'event no longer stored', lease_until = 0, updated_at = ?
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE deliveries SET state = 'dead', last_error = 'event missing or damaged', lease_until = 0, updated_at = ?
 		WHERE worker = ? AND state = 'pending' AND id IN (`+placeholders(len(orphans))+`)`), append([]any{s.now().UnixMilli(), worker}, int64Args(orphans)...)...)
 	return s.wrap(err)
 }

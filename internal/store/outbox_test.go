@@ -289,15 +289,20 @@ func TestOutboxClaimedOnce(t *testing.T) {
 		record(t, s, evs...)
 		var mu sync.Mutex
 		seen := map[int64]string{}
+		var errs []error
+		fail := func(err error) {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
 		var wg sync.WaitGroup
-		errs := make(chan error, workers)
 		for w := range workers {
 			wg.Go(func() {
 				name := fmt.Sprintf("w%d", w)
 				for {
 					ds, err := s.ClaimDeliveries(ctx, name, 4, time.Minute)
 					if err != nil {
-						errs <- err
+						fail(err)
 						return
 					}
 					if len(ds) == 0 {
@@ -305,16 +310,17 @@ func TestOutboxClaimedOnce(t *testing.T) {
 					}
 					for _, d := range ds {
 						mu.Lock()
-						if prev, dup := seen[d.ID]; dup {
-							errs <- fmt.Errorf("delivery %d claimed by %s and %s", d.ID, prev, name)
-						}
+						prev, dup := seen[d.ID]
 						seen[d.ID] = name
 						mu.Unlock()
+						if dup {
+							fail(fmt.Errorf("delivery %d claimed by %s and %s", d.ID, prev, name))
+						}
 						if d.Worker != name || d.Attempts != 1 || d.Event.ID != d.EventID || d.Subscription.ID != d.SubscriptionID {
-							errs <- fmt.Errorf("claimed delivery %+v", d.Delivery)
+							fail(fmt.Errorf("claimed delivery %+v", d.Delivery))
 						}
 						if err := s.DeliverySucceeded(ctx, d.ID, name, 204); err != nil {
-							errs <- err
+							fail(err)
 							return
 						}
 					}
@@ -322,8 +328,7 @@ func TestOutboxClaimedOnce(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		close(errs)
-		for err := range errs {
+		for _, err := range errs {
 			t.Error(err)
 		}
 		if len(seen) != 2*events {
@@ -504,6 +509,29 @@ func TestOutboxDisabled(t *testing.T) {
 		ds, _ := s.ClaimDeliveries(ctx, "w", 10, time.Minute)
 		if len(ds) != 1 || ds[0].EventID != "e1" {
 			t.Errorf("claim after enabling = %v, want e1 alone (e2 came while disabled)", ds)
+		}
+	})
+}
+
+// TestOutboxDamagedEvent: a delivery whose event cannot be read is dead,
+// and does not keep the others from being claimed.
+func TestOutboxDamagedEvent(t *testing.T) {
+	outboxTests(t, func(t *testing.T, s *store.Store, c *clock) {
+		ctx := context.Background()
+		subscribe(t, s, store.NewSubscription{Name: "a"})
+		record(t, s, event("e1", store.EventFindingNew, "r/x", advisory.SeverityHigh, false))
+		c.Advance(time.Second)
+		record(t, s, event("e2", store.EventFindingNew, "r/x", advisory.SeverityHigh, false))
+		if err := s.ExecForTest(ctx, `UPDATE events SET data = ? WHERE id = ?`, []byte("{"), "e1"); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := s.ClaimDeliveries(ctx, "w", 10, time.Minute)
+		if err != nil || len(ds) != 1 || ds[0].EventID != "e2" {
+			t.Fatalf("ClaimDeliveries = %v, %v; want e2 alone", ds, err)
+		}
+		dead, _ := s.Deliveries(ctx, store.DeliveryFilter{State: store.DeliveryDead})
+		if len(dead) != 1 || dead[0].EventID != "e1" || dead[0].LastError != "event missing or damaged" {
+			t.Errorf("dead deliveries = %+v", dead)
 		}
 	})
 }

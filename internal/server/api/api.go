@@ -18,7 +18,7 @@ type Error struct {
 
 // ErrorBody says what went wrong. Code is stable ("bad_request",
 // "unauthorized", "forbidden", "not_found", "method_not_allowed",
-// "too_large", "unsupported_media_type", "unprocessable", "internal",
+// "conflict", "too_large", "unsupported_media_type", "unprocessable", "internal",
 // "unavailable"); Message is for people.
 type ErrorBody struct {
 	Code    string `json:"code"`
@@ -214,4 +214,26 @@ type Token struct {
 // TokenList is GET /v1/tokens.
 type TokenList struct {
 	Tokens []Token `json:"tokens"`
+}
+
+// UpdateResponse answers POST /v1/db/update once the update is done.
+type UpdateResponse struct {
+	Status string `json:"status"` // "updated"
+}
+
+// Event is one recorded lifecycle event, the data of each event of the
+// GET /v1/events stream (whose SSE id is Seq and event name Type).
+type Event struct {
+	Seq        int64     `json:"seq"`
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Time       time.Time `json:"time"`
+	Digest     string    `json:"digest"`
+	Repository string    `json:"repository,omitempty"`
+	// Vulnerability is the advisory of a finding event.
+	Vulnerability string `json:"vulnerability,omitempty"`
+	Severity      string `json:"severity,omitempty"`
+	KEV           bool   `json:"kev,omitempty"`
+	// Data is the event's payload, the data of its CloudEvent.
+	Data json.RawMessage `json:"data"`
 }
