@@ -94,7 +94,10 @@ type EventVuln struct {
 
 // EventImageSummary is an image's counts in an image event.
 type EventImageSummary struct {
-	Critical, High, Fixable, KEV int
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Fixable  int `json:"fixable"`
+	KEV      int `json:"kev"`
 }
 
 // Threshold says when an image has "gone bad": a fixable finding at or

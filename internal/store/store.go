@@ -27,7 +27,7 @@ var (
 	// ErrBadToken: a token that is unknown, revoked or expired.
 	ErrBadToken = errors.New("store: invalid or expired token")
 	// ErrLeaseLost: a job's lease passed to another worker.
-	ErrLeaseLost = errors.New("store: job lease lost")
+	ErrLeaseLost = errors.New("store: lease lost (the job or delivery went to another worker)")
 )
 
 // Origin says how an image's inventory reached the store.
