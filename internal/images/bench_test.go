@@ -5,6 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -19,6 +23,8 @@ import (
 	"github.com/vigilproject/vigil/internal/feed"
 	"github.com/vigilproject/vigil/internal/images"
 	"github.com/vigilproject/vigil/internal/monitor"
+	"github.com/vigilproject/vigil/internal/netguard"
+	"github.com/vigilproject/vigil/internal/notify"
 	"github.com/vigilproject/vigil/internal/sbom"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/store/storetest"
@@ -396,6 +402,108 @@ func BenchmarkFleet(b *testing.B) {
 			}
 			b.Run("Reassess50", func(b *testing.B) { reassess50(b, true) })
 			b.Run("Reassess50Typical", func(b *testing.B) { reassess50(b, false) })
+			b.Run("UpdateToWebhook", func(b *testing.B) {
+				// The end of a feed update (50 new advisories applied) to
+				// the arrival at a real receiver of the first webhook and
+				// of the last, through the scheduler's path: re-assess,
+				// record events and deliveries, wake the notifier.
+				bf := setup(b, be)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				mon, err := monitor.New(monitor.Config{Store: bf.st, Advisories: func() monitor.Advisories { return bf.adv }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := mon.Reassess(ctx); err != nil {
+					b.Fatal(err)
+				}
+				var mu sync.Mutex
+				var arrivals []time.Time
+				recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					io.Copy(io.Discard, r.Body)
+					mu.Lock()
+					arrivals = append(arrivals, time.Now())
+					mu.Unlock()
+				}))
+				defer recv.Close()
+				filter := store.Filter{EventTypes: []string{store.EventFindingNew, store.EventImageWentBad}, MinSeverity: advisory.SeverityCritical}
+				sub, err := bf.st.CreateSubscription(ctx, store.NewSubscription{URL: recv.URL, Secret: "s3cret", Filter: filter})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer bf.st.DeleteSubscription(context.Background(), sub.ID)
+				u, _ := url.Parse(recv.URL)
+				w, err := notify.New(notify.Config{Store: bf.st, Guard: &netguard.Guard{Allow: []string{u.Host}}, Workers: 16})
+				if err != nil {
+					b.Fatal(err)
+				}
+				go w.Run(ctx)
+				var first, last time.Duration
+				var delivered int
+				for i := range b.N {
+					var advs []advisory.Advisory
+					for k := range 50 {
+						e := appEcos[k%len(appEcos)]
+						n := (k*7919 + i*104729 + 17) % len(bf.fleet.pools[e])
+						osvEco := map[sbom.Ecosystem]string{sbom.NPM: "npm", sbom.PyPI: "PyPI", sbom.Golang: "Go", sbom.Maven: "Maven"}[e]
+						advs = append(advs, advisory.Advisory{ID: fmt.Sprintf("GHSA-hook-%d-%d", i, k), Source: "osv/hook",
+							Severity: []advisory.Score{{Type: "CVSS_V3", Base: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+							Affected: []advisory.Affected{{Ecosystem: osvEco, Package: appName(e, bf.fleet.pools[e][n]),
+								Ranges: []advisory.Range{{Type: "ECOSYSTEM", Events: []advisory.Event{{Introduced: "0"}, {Fixed: "1.3.0"}}}}}}})
+					}
+					seq := func(yield func(advisory.Advisory, error) bool) {
+						for _, a := range advs {
+							if !yield(a, nil) {
+								return
+							}
+						}
+					}
+					mu.Lock()
+					arrivals = arrivals[:0]
+					mu.Unlock()
+					if _, err := bf.adv.Apply(ctx, feed.Batch{Source: "osv/hook", Advisories: seq}, feed.SourceState{Source: "osv/hook"}); err != nil {
+						b.Fatal(err)
+					}
+					t0 := time.Now() // the update has ended
+					res, err := mon.Reassess(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					w.Wake()
+					want := 0
+					for _, e := range res.Events {
+						if filter.Matches(&e) {
+							want++
+						}
+					}
+					deadline := time.Now().Add(5 * time.Minute)
+					for {
+						mu.Lock()
+						n := len(arrivals)
+						var f, l time.Time
+						if n > 0 {
+							f, l = arrivals[0], arrivals[n-1]
+						}
+						mu.Unlock()
+						if n >= want {
+							if n > 0 {
+								first += f.Sub(t0)
+								last += l.Sub(t0)
+							}
+							delivered += n
+							break
+						}
+						if time.Now().After(deadline) {
+							b.Fatalf("%d of %d webhooks arrived in 5 minutes", n, want)
+						}
+						time.Sleep(5 * time.Millisecond)
+					}
+				}
+				b.ReportMetric(float64(first.Milliseconds())/float64(b.N), "first-ms")
+				b.ReportMetric(float64(last.Milliseconds())/float64(b.N), "last-ms")
+				b.ReportMetric(float64(delivered)/float64(b.N), "webhooks/update")
+				b.ReportMetric(0, "ns/op")
+			})
 			b.Run("ReassessAll", func(b *testing.B) {
 				bf := setup(b, be)
 				ctx := context.Background()
