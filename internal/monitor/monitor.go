@@ -203,6 +203,11 @@ func (m *Monitor) run(ctx context.Context, all bool) (*Result, error) {
 			return nil, err
 		}
 	}
+	if last != after || all {
+		if err := st.MarkAssessed(ctx, ver); err != nil {
+			return nil, err
+		}
+	}
 	if last != after {
 		if err := st.SetMeta(ctx, cursorKey, strconv.FormatInt(last, 10)); err != nil {
 			return nil, err

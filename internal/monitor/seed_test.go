@@ -274,6 +274,9 @@ func TestSeedStory(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if ver, _ := db.Version(ctx); im.DBVersion != ver {
+					t.Errorf("%s: assessed against database version %d, want the current %d", name, im.DBVersion, ver)
+				}
 				sum := store.Summarize(live.Findings)
 				if diff := cmp.Diff(sum, im.Summary); diff != "" {
 					t.Errorf("%s: stored counts differ from a scan now (-scan +stored):\n%s", name, diff)

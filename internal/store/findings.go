@@ -769,3 +769,12 @@ func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
 	return s.wrap(err)
 }
+
+// MarkAssessed records that every assessed image is current with version:
+// after the monitor applied a version's changes, images it did not touch
+// were already right.
+func (s *Store) MarkAssessed(ctx context.Context, version int64) error {
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE images SET db_version = ?, assessed_at = ? WHERE assessed_at > 0 AND db_version < ?`),
+		version, s.now().UnixMilli(), version)
+	return s.wrap(err)
+}
