@@ -142,6 +142,12 @@ func (m *matcher) finding(p *sbom.Package, d *distro, g, auth []hit) advisory.Fi
 		Published:        pm.Published,
 		Modified:         pm.Modified,
 	}
+	// The deciding record's summary, else another source's for the same
+	// vulnerability (the Debian tracker often has none).
+	f.Summary = pm.Summary
+	for i := 0; f.Summary == "" && i < len(g); i++ {
+		f.Summary = g[i].m.Summary
+	}
 	if p.Ecosystem.IsOS() {
 		f.SourcePackage = cmp.Or(p.SourceName, p.Name)
 		f.SourceVersion = cmp.Or(p.SourceVersion, p.Version)

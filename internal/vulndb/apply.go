@@ -35,7 +35,10 @@ const checkEvery = 256
 // A Full batch also withdraws the source's stored advisories it lacks. A
 // record the iterator reports as bad is skipped and counted; when the
 // iterator names its id, the stored record of that id is kept as it was
-// rather than withdrawn. Apply sets each advisory's Source to the batch's.
+// rather than withdrawn, and when a skipped record has no id (an unreadable
+// entry, a record without id) the batch withdraws nothing at all, since
+// any stored advisory might be the one skipped. Apply sets each advisory's
+// Source to the batch's.
 // The advisory iterator runs on a goroutine of its own, so that decoding
 // overlaps with writing; Apply returns only after it has stopped.
 //
@@ -75,7 +78,7 @@ func (db *DB) Apply(ctx context.Context, b feed.Batch, state feed.SourceState) (
 		return stats, db.fileErr(err)
 	}
 	defer tx.Rollback()
-	w := &writer{ctx: ctx, tx: tx, source: b.Source, now: now, stats: &stats}
+	w := &writer{ctx: ctx, tx: tx, source: b.Source, now: now, nowText: formatTime(now), stats: &stats}
 	var records int
 	switch {
 	case b.Advisories != nil:
@@ -90,6 +93,12 @@ func (db *DB) Apply(ctx context.Context, b feed.Batch, state feed.SourceState) (
 	}
 	if err != nil {
 		return feed.ApplyStats{}, fmt.Errorf("vulndb: apply %s: %w", b.Source, err)
+	}
+	if stats.Added+stats.Modified+stats.Withdrawn > 0 {
+		// What lookups return may differ: readers drop what they cached.
+		if err := w.exec(`UPDATE generation SET token = random()`); err != nil {
+			return feed.ApplyStats{}, fmt.Errorf("vulndb: apply %s: %w", b.Source, err)
+		}
 	}
 	if err := w.saveState(state, records); err != nil {
 		return feed.ApplyStats{}, fmt.Errorf("vulndb: apply %s: %w", b.Source, err)
@@ -106,8 +115,10 @@ type writer struct {
 	tx     *sql.Tx
 	source string
 	now    time.Time
-	stats  *feed.ApplyStats
-	stmts  map[string]*sql.Stmt
+	// nowText is now as stored, formatted once for every change row.
+	nowText any
+	stats   *feed.ApplyStats
+	stmts   map[string]*sql.Stmt
 
 	// New rows wait here and go in with multi-row INSERTs: a statement
 	// costs about as much as two rows, and SQLite adds to a B-tree in key
@@ -124,12 +135,12 @@ type writer struct {
 }
 
 type affRow struct {
-	eco, pkg                string
-	adv, grp                int64
-	n, live                 int
-	cve, cves               any
-	data                    []byte
-	status, severity, fixed string
+	eco, pkg  string
+	adv, grp  int64
+	n, live   int
+	cve, cves any
+	data      []byte
+	summary   string
 }
 
 type idRow struct {
@@ -145,12 +156,10 @@ const rowsPerInsert = 64
 
 const (
 	insertAdvisory = `INSERT INTO advisories (adv, source, id, grp, hash, aliases, cves, cve, related, summary, details,
-		published, modified, withdrawn, refs, severity,
-		cvss2_vector, cvss2_score, cvss3_vector, cvss3_score, cvss4_vector, cvss4_score,
-		distro_severity, keys) VALUES `
-	advisoryCols   = 24
-	insertAffected = `INSERT INTO affected (ecosystem, package, adv, n, grp, live, cve, cves, data, status, severity, fixed) VALUES `
-	affectedCols   = 12
+		published, modified, withdrawn, refs, severity, keys) VALUES `
+	advisoryCols   = 17
+	insertAffected = `INSERT INTO affected (ecosystem, package, adv, n, grp, live, cve, cves, data, summary) VALUES `
+	affectedCols   = 10
 	insertID       = `INSERT OR IGNORE INTO ids (id, adv) VALUES `
 	idCols         = 2
 	insertChange   = `INSERT INTO changes (advisory, source, kind, time, keys) VALUES `
@@ -234,7 +243,7 @@ func (w *writer) flush() error {
 		k := min(rowsPerInsert, len(w.affBuf))
 		args = args[:0]
 		for _, r := range w.affBuf[:k] {
-			args = append(args, r.eco, r.pkg, r.adv, r.n, r.grp, r.live, r.cve, r.cves, r.data, r.status, r.severity, r.fixed)
+			args = append(args, r.eco, r.pkg, r.adv, r.n, r.grp, r.live, r.cve, r.cves, r.data, r.summary)
 		}
 		if err := w.insertRows(insertAffected, affectedCols, args); err != nil {
 			return err
@@ -308,7 +317,7 @@ func (w *writer) logChange(id string, kind ChangeKind, keys []Key) error {
 }
 
 func (w *writer) logChangeJSON(id string, kind ChangeKind, keys string) error {
-	w.changeBuf = append(w.changeBuf, id, w.source, string(kind), formatTime(w.now), keys)
+	w.changeBuf = append(w.changeBuf, id, w.source, string(kind), w.nowText, keys)
 	w.buffered++
 	return w.maybeFlush()
 }
@@ -362,6 +371,9 @@ func (w *writer) advisories(seq iter.Seq2[advisory.Advisory, error], full bool) 
 	g := newRegrouper(w)
 	w.g = g
 	seen := map[string]bool{}
+	// unnamed is set when a record was skipped without an id: any stored
+	// advisory might be that record, so a full batch withdraws nothing.
+	unnamed := false
 	chunks, stop := pipeline(w.ctx, w.source, seq)
 	defer stop()
 	for chunk := range chunks {
@@ -374,11 +386,14 @@ func (w *writer) advisories(seq iter.Seq2[advisory.Advisory, error], full bool) 
 				if p.id != "" {
 					// Keep the stored record rather than withdraw it.
 					seen[p.id] = true
+				} else {
+					unnamed = true
 				}
 				w.skip(p.id, p.err)
 				continue
 			}
 			if p.id == "" {
+				unnamed = true
 				w.skip("", errors.New("advisory without id"))
 				continue
 			}
@@ -418,7 +433,7 @@ func (w *writer) advisories(seq iter.Seq2[advisory.Advisory, error], full bool) 
 	if err := w.flush(); err != nil {
 		return 0, err
 	}
-	if full {
+	if full && !unnamed {
 		ids := make([]string, 0, len(all))
 		for id := range all {
 			ids = append(ids, id)
@@ -489,39 +504,11 @@ func cveColumns(ids []string) (cves, cve any) {
 
 // advColumns are the advisory row's values after adv, source, id, grp.
 func advColumns(a *advisory.Advisory, hash []byte, keys string) []any {
-	var cvss [3]struct {
-		vector any
-		score  any
-	}
-	var distro any
-	for _, s := range a.Severity {
-		i := -1
-		switch strings.ToUpper(s.Type) {
-		case "CVSS_V2":
-			i = 0
-		case "CVSS_V3":
-			i = 1
-		case "CVSS_V4":
-			i = 2
-		case "DISTRO", "UBUNTU":
-			if distro == nil {
-				distro = s.Vector
-			}
-		}
-		if i >= 0 && cvss[i].vector == nil {
-			cvss[i].vector = s.Vector
-			if s.Base > 0 {
-				cvss[i].score = s.Base
-			}
-		}
-	}
 	cves, cve := cveColumns(a.IDs())
 	return []any{
 		hash, jsonStrings(a.Aliases), cves, cve, jsonStrings(a.Related), a.Summary, a.Details,
 		formatTime(a.Published), formatTime(a.Modified), formatTime(a.Withdrawn),
-		jsonStrings(a.References), encodeScores(a.Severity),
-		cvss[0].vector, cvss[0].score, cvss[1].vector, cvss[1].score, cvss[2].vector, cvss[2].score,
-		distro, keys,
+		jsonStrings(a.References), encodeScores(a.Severity), keys,
 	}
 }
 
@@ -583,6 +570,10 @@ func decodeKeys(s string) ([]Key, error) {
 func affectedRows(a *advisory.Advisory) []affRow {
 	rows := make([]affRow, len(a.Affected))
 	cves, cve := cveColumns(a.IDs())
+	if cve != nil {
+		// Lookups read the list only when there is no single CVE.
+		cves = nil
+	}
 	live := 1
 	if a.IsWithdrawn() {
 		live = 0
@@ -590,21 +581,9 @@ func affectedRows(a *advisory.Advisory) []affRow {
 	for i := range a.Affected {
 		af := &a.Affected[i]
 		eco := strings.TrimSpace(af.Ecosystem)
-		var fixed []string
-		for _, r := range af.Ranges {
-			if r.Type == "GIT" {
-				continue
-			}
-			for _, e := range r.Events {
-				if e.Fixed != "" {
-					fixed = append(fixed, e.Fixed)
-				}
-			}
-		}
 		rows[i] = affRow{
 			eco: eco, pkg: NormalizeName(eco, af.Package), n: i, live: live, cve: cve, cves: cves,
-			data:   encodeMatch(a, af),
-			status: string(af.Status), severity: af.Severity, fixed: jsonStrings(fixed),
+			data: encodeMatch(a, af), summary: a.Summary,
 		}
 	}
 	return rows
@@ -651,9 +630,7 @@ func (w *writer) update(p *prepared, old stored, g *regrouper) error {
 		}
 	}
 	if err := w.exec(`UPDATE advisories SET hash = ?, aliases = ?, cves = ?, cve = ?, related = ?, summary = ?, details = ?,
-		published = ?, modified = ?, withdrawn = ?, refs = ?, severity = ?,
-		cvss2_vector = ?, cvss2_score = ?, cvss3_vector = ?, cvss3_score = ?, cvss4_vector = ?, cvss4_score = ?,
-		distro_severity = ?, keys = ?, removed = NULL WHERE adv = ?`, append(p.cols[:len(p.cols):len(p.cols)], old.adv)...); err != nil {
+		published = ?, modified = ?, withdrawn = ?, refs = ?, severity = ?, keys = ?, removed = NULL WHERE adv = ?`, append(p.cols[:len(p.cols):len(p.cols)], old.adv)...); err != nil {
 		return err
 	}
 	w.queueAffected(old.adv, old.grp, p.aff)

@@ -176,71 +176,118 @@ func (g *regrouper) run() error {
 
 	uf := unionFind{}
 	nodes := map[int64]*node{}
+	// Breadth first, a level at a time: each level's advisories are read,
+	// and the holders of their ids found, with a statement per chunk
+	// rather than one per advisory and id.
 	for len(queue) > 0 {
-		adv := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		if nodes[adv] != nil {
-			continue
-		}
-		n, err := g.load(adv)
+		level, err := g.load(queue)
 		if err != nil {
 			return err
 		}
-		nodes[adv] = n
-		uf.add(adv)
-		for _, id := range n.ids {
-			nbrs, err := g.sharing(id)
-			if err != nil {
-				return err
-			}
-			for _, o := range nbrs {
-				uf.add(o)
-				uf.union(adv, o)
-				if nodes[o] == nil {
-					queue = append(queue, o)
-				}
+		if len(level) != len(queue) {
+			return fmt.Errorf("%d of %d advisories to regroup are missing", len(queue)-len(level), len(queue))
+		}
+		queue = queue[:0]
+		holders := map[string][]int64{}
+		for _, adv := range slices.Sorted(maps.Keys(level)) {
+			n := level[adv]
+			nodes[adv] = n
+			uf.add(adv)
+			for _, id := range n.ids {
+				holders[id] = append(holders[id], adv)
 			}
 		}
+		shared, err := g.sharing(slices.Sorted(maps.Keys(holders)))
+		if err != nil {
+			return err
+		}
+		for _, e := range shared {
+			for _, adv := range holders[e.id] {
+				uf.add(e.adv)
+				uf.union(adv, e.adv)
+			}
+			if nodes[e.adv] == nil && level[e.adv] == nil {
+				queue = append(queue, e.adv)
+			}
+		}
+		slices.Sort(queue)
+		queue = slices.Compact(queue)
 	}
 	return g.write(uf, nodes)
 }
 
-func (g *regrouper) load(adv int64) (*node, error) {
-	s, err := g.w.stmt(`SELECT id, aliases, grp, keys FROM advisories WHERE adv = ?`)
-	if err != nil {
-		return nil, err
-	}
-	var id, aliases string
-	n := &node{}
-	if err := s.QueryRowContext(g.w.ctx, adv).Scan(&id, &aliases, &n.grp, &n.keys); err != nil {
-		return nil, fmt.Errorf("advisory %d: %w", adv, err)
-	}
-	if err := json.Unmarshal([]byte(aliases), &n.ids); err != nil {
-		return nil, fmt.Errorf("advisory %d aliases: %w", adv, err)
-	}
-	n.ids = append(n.ids, id)
-	return n, nil
-}
+// chunk is how many values one batched statement of the regrouper reads.
+const chunk = 2048
 
-func (g *regrouper) sharing(id string) ([]int64, error) {
-	s, err := g.w.stmt(`SELECT adv FROM ids WHERE id = ?`)
+// load reads the advisories advs.
+func (g *regrouper) load(advs []int64) (map[int64]*node, error) {
+	s, err := g.w.stmt(`SELECT a.adv, a.id, a.aliases, a.grp, a.keys FROM json_each(?) j JOIN advisories a ON a.adv = j.value`)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.QueryContext(g.w.ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var advs []int64
-	for rows.Next() {
-		var adv int64
-		if err := rows.Scan(&adv); err != nil {
-			rows.Close()
+	out := make(map[int64]*node, len(advs))
+	for len(advs) > 0 {
+		k := min(chunk, len(advs))
+		rows, err := s.QueryContext(g.w.ctx, jsonInts(advs[:k]))
+		if err != nil {
 			return nil, err
 		}
-		advs = append(advs, adv)
+		for rows.Next() {
+			var adv int64
+			var id, aliases string
+			n := &node{}
+			if err := rows.Scan(&adv, &id, &aliases, &n.grp, &n.keys); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if n.ids, err = parseJSONStrings(aliases); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("advisory %d aliases: %w", adv, err)
+			}
+			n.ids = append(n.ids, id)
+			out[adv] = n
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		advs = advs[k:]
 	}
-	return advs, rows.Close()
+	return out, nil
+}
+
+// holding is one (id, advisory) row of the ids table.
+type holding struct {
+	id  string
+	adv int64
+}
+
+// sharing returns every advisory holding one of ids.
+func (g *regrouper) sharing(ids []string) ([]holding, error) {
+	s, err := g.w.stmt(`SELECT i.id, i.adv FROM json_each(?) j JOIN ids i ON i.id = j.value`)
+	if err != nil {
+		return nil, err
+	}
+	var out []holding
+	for len(ids) > 0 {
+		k := min(chunk, len(ids))
+		rows, err := s.QueryContext(g.w.ctx, jsonStrings(ids[:k]))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var h holding
+			if err := rows.Scan(&h.id, &h.adv); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, h)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		ids = ids[k:]
+	}
+	return out, nil
 }
 
 // write stores the groups of the visited nodes: every one of them is in a

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Small JSON arrays (aliases, ids, keys, fixed versions) are stored as JSON
+// Small JSON arrays (aliases, ids, keys, CVE lists) are stored as JSON
 // so that SQLite's json functions and a person with the sqlite3 shell can
 // read them. The store writes and reads them on every record, so these
 // helpers do it directly instead of through encoding/json's reflection.

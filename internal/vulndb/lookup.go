@@ -27,6 +27,9 @@ type Match struct {
 	// ID is the advisory's id in its source; Source names the source.
 	ID     string
 	Source string
+	// Summary is the advisory's one-line summary as its source wrote it,
+	// empty when it has none.
+	Summary string
 	// Aliases are the other ids of the advisory's alias group (its own
 	// aliases and those of every record sharing an id with it), sorted.
 	Aliases []string
@@ -45,23 +48,25 @@ type Match struct {
 }
 
 // kevTuple and epssText are how queries return enrichment entries: KEV
-// entries (rare) as a JSON array of tuples, EPSS scores (nearly every CVE
-// has one) as "cve score percentile date" separated by ';', which reads
-// back without a JSON decoder.
+// entries (rare) as a JSON array of tuples, EPSS scores as "cve score
+// percentile date" separated by ';', which reads back without a JSON
+// decoder. (Returning an EPSS entry as four columns costs more: with
+// modernc.org/sqlite every column of every row is a few calls into SQLite.)
 const (
 	kevTuple = `json_array(k.cve, k.date_added, k.due_date, k.ransomware, k.vendor, k.product, k.required_action)`
 	epssText = `printf('%s %.17g %.17g %s', e.cve, e.score, e.percentile, COALESCE(e.date, ''))`
 )
 
 // affectingQuery reads every live advisory affecting one key with its group
-// and enrichment in one statement. The affected rows are adjacent in their
-// clustered primary key and carry what is needed of their advisories; a
-// row costs a probe for its group (usually absent), and the group's CVE
-// (the group row's, or the advisory's own when it is alone) is usually a
-// single one, joined to kev and epss by primary key. Only groups with
-// several CVEs walk their JSON list.
+// and enrichment in one statement, together with the generation token of
+// the snapshot it read (a constant subquery, evaluated once). The affected
+// rows are adjacent in their clustered primary key and carry what is needed
+// of their advisories; a row costs a probe for its group (usually absent),
+// and the group's CVE (the group row's, or the advisory's own when it is
+// alone) is usually a single one, joined to kev and epss by primary key.
+// Only groups with several CVEs walk their JSON list.
 const affectingQuery = `
-SELECT f.data, g.ids,
+SELECT (SELECT token FROM generation), f.data, f.summary, g.ids,
 	CASE
 		WHEN k.cve IS NOT NULL THEN json_array(` + kevTuple + `)
 		WHEN IIF(g.grp IS NULL, f.cve, g.cve) IS NULL AND IIF(g.grp IS NULL, f.cves, g.cves) IS NOT NULL THEN (
@@ -81,46 +86,113 @@ LEFT JOIN epss e ON e.cve = IIF(g.grp IS NULL, f.cve, g.cve)
 WHERE f.ecosystem = ? AND f.package = ? AND f.live
 ORDER BY f.adv, f.n`
 
+// tokenQuery reads the generation token alone, to tell whether cached
+// lookups still hold.
+const tokenQuery = `SELECT token FROM generation`
+
 // Affecting returns the affected entries of the advisories, not withdrawn,
 // that name a package: ecosystem is the OSV ecosystem with its release
 // ("Debian:12", "Alpine:v3.20", "npm", "Go") and pkg the package name as
 // found (it is normalised like stored names; see NormalizeName). Entries are
 // in storage order; nil when there are none.
+//
+// Results are cached in memory until the database changes (see
+// Options.LookupCache), so the matches returned are shared between callers:
+// they and the slices they hold must not be modified (appending to the
+// returned slice is safe).
 func (db *DB) Affecting(ctx context.Context, ecosystem, pkg string) ([]Match, error) {
 	eco := strings.TrimSpace(ecosystem)
-	name := NormalizeName(eco, pkg)
-	rows, err := db.affecting.QueryContext(ctx, eco, name)
-	if err != nil {
-		return nil, db.fileErr(err)
-	}
-	defer rows.Close()
-	var out []Match
-	for rows.Next() {
-		var m Match
-		var data sql.RawBytes
-		var groupIDs, kevOut, epssOut sql.NullString
-		if err := rows.Scan(&data, &groupIDs, &kevOut, &epssOut); err != nil {
+	key := Key{Ecosystem: eco, Package: NormalizeName(eco, pkg)}
+	if db.cache.has(key) {
+		// Only a key seen before costs the token check: a first lookup
+		// learns the token from its own query.
+		var token int64
+		if err := db.token.QueryRowContext(ctx).Scan(&token); err != nil {
 			return nil, db.fileErr(err)
 		}
-		if err := m.fill(eco, data, groupIDs, kevOut.String, epssOut.String); err != nil {
-			return nil, fmt.Errorf("vulndb: %s: %s %s: %s: %w", db.path, eco, name, m.ID, err)
+		if ms, ok := db.cache.get(token, key); ok {
+			return ms, nil
+		}
+	}
+	token, ms, err := db.query(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if ms != nil {
+		// A key without matches returns no row, hence no token; asking
+		// it again costs no more than checking a token would.
+		db.cache.put(token, key, ms)
+	}
+	return ms[:len(ms):len(ms)], nil
+}
+
+// query runs affectingQuery for one key.
+func (db *DB) query(ctx context.Context, key Key) (int64, []Match, error) {
+	rows, err := db.affecting.QueryContext(ctx, key.Ecosystem, key.Package)
+	if err != nil {
+		return 0, nil, db.fileErr(err)
+	}
+	defer rows.Close()
+	var (
+		out   []Match
+		token int64
+		dates dateMemo
+	)
+	for rows.Next() {
+		var r matchRow
+		if err := rows.Scan(&token, &r.data, &r.summary, &r.groupIDs, &r.kev, &r.epss); err != nil {
+			return 0, nil, db.fileErr(err)
+		}
+		var m Match
+		if err := m.fill(key.Ecosystem, &r, &dates); err != nil {
+			return 0, nil, fmt.Errorf("vulndb: %s: %s %s: %s: %w", db.path, key.Ecosystem, key.Package, m.ID, err)
+		}
+		if len(out) == cap(out) {
+			// Doubling: append grows large slices by a quarter, copying a
+			// key with thousands of matches many times over.
+			out = slices.Grow(out, max(8, len(out)))
 		}
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, db.fileErr(err)
+		return 0, nil, db.fileErr(err)
 	}
-	return out, nil
+	return token, out, nil
 }
 
-func (m *Match) fill(eco string, data []byte, groupIDs sql.NullString, kevJSON, epssList string) error {
-	if err := decodeMatch(data, m); err != nil {
+// matchRow is one row of affectingQuery after the token.
+type matchRow struct {
+	data, summary, groupIDs, kev, epss sql.RawBytes
+}
+
+// dateMemo parses the dates of one lookup's EPSS entries, which are
+// nearly all the same day.
+type dateMemo struct {
+	s string
+	t time.Time
+}
+
+func (d *dateMemo) parse(s string) (time.Time, error) {
+	if s == d.s && s != "" {
+		return d.t, nil
+	}
+	t, err := parseTime(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	d.s, d.t = s, t
+	return t, nil
+}
+
+func (m *Match) fill(eco string, r *matchRow, dates *dateMemo) error {
+	if err := decodeMatch(r.data, m); err != nil {
 		return err
 	}
+	m.Summary = string(r.summary)
 	m.Affected.Ecosystem = eco
-	if groupIDs.Valid {
+	if r.groupIDs != nil {
 		// The group's ids, sorted, include the advisory's own.
-		ids, err := parseJSONStrings(groupIDs.String)
+		ids, err := parseJSONStrings(string(r.groupIDs))
 		if err != nil {
 			return fmt.Errorf("group ids: %w", err)
 		}
@@ -138,10 +210,12 @@ func (m *Match) fill(eco string, data []byte, groupIDs sql.NullString, kevJSON, 
 		slices.Sort(m.Aliases)
 	}
 	var err error
-	if m.KEV, err = decodeKEVs(kevJSON); err != nil {
-		return err
+	if len(r.kev) > 0 {
+		if m.KEV, err = decodeKEVs(string(r.kev)); err != nil {
+			return err
+		}
 	}
-	m.EPSS, err = decodeEPSSs(epssList)
+	m.EPSS, err = decodeEPSSs(string(r.epss), dates)
 	return err
 }
 
@@ -184,8 +258,9 @@ func decodeKEVs(s string) ([]advisory.KEV, error) {
 	return out, nil
 }
 
-// decodeEPSSs reads the epssText entries the queries build.
-func decodeEPSSs(s string) ([]advisory.EPSS, error) {
+// decodeEPSSs reads the epssText entries the queries build; dates, when
+// not nil, remembers the last date parsed.
+func decodeEPSSs(s string, dates *dateMemo) ([]advisory.EPSS, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -197,7 +272,10 @@ func decodeEPSSs(s string) ([]advisory.EPSS, error) {
 		}
 		score, err1 := strconv.ParseFloat(f[1], 64)
 		pct, err2 := strconv.ParseFloat(f[2], 64)
-		date, err3 := parseTime(f[3])
+		if dates == nil {
+			dates = &dateMemo{}
+		}
+		date, err3 := dates.parse(f[3])
 		if err := errors.Join(err1, err2, err3); err != nil {
 			return nil, fmt.Errorf("epss: entry %q: %w", entry, err)
 		}

@@ -410,3 +410,32 @@ func TestEnrichmentRealData(t *testing.T) {
 		t.Errorf("EPSS import stats %+v, want 534 added", st)
 	}
 }
+
+// TestAffectingPlan keeps the lookup's plan free of a sort: rows come in
+// primary-key order, so a key with thousands of matches streams them
+// instead of collecting them in a temporary B-tree first.
+func TestAffectingPlan(t *testing.T) {
+	db, _ := loadTestdata(t)
+	rows, err := db.ro.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+affectingQuery, "PyPI", "gitpython")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range plan {
+		if strings.Contains(step, "TEMP B-TREE") || strings.HasPrefix(step, "SCAN f") {
+			t.Errorf("lookup plan sorts or scans: %q in\n%s", step, strings.Join(plan, "\n"))
+		}
+	}
+}

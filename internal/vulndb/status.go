@@ -68,6 +68,33 @@ func (db *DB) RecordFailure(ctx context.Context, source string, attempt time.Tim
 	return nil
 }
 
+// RecordUnchanged stores an update attempt of a source whose upstream had
+// nothing new (its fetch returned feed.ErrUnchanged against the stored
+// fingerprint): LastAttempt becomes attempt, LastError is cleared (the
+// source answered, and the stored data is what it publishes), and
+// LastSuccess, the fingerprint, the record count and the data stay as the
+// last successful Apply left them.
+func (db *DB) RecordUnchanged(ctx context.Context, source string, attempt time.Time) error {
+	if db.rw == nil {
+		return ErrReadOnly
+	}
+	if source == "" {
+		return errors.New("vulndb: record unchanged: empty source name")
+	}
+	if attempt.IsZero() {
+		attempt = db.opts.Now()
+	}
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	_, err := db.rw.ExecContext(ctx, `INSERT INTO sources (name, last_attempt) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET last_attempt = excluded.last_attempt, last_error = ''`,
+		source, formatTime(attempt))
+	if err != nil {
+		return fmt.Errorf("vulndb: record unchanged fetch of %s: %w", source, db.fileErr(err))
+	}
+	return nil
+}
+
 // Status returns the state of every source, ordered by name.
 func (db *DB) Status(ctx context.Context) ([]feed.SourceState, error) {
 	rows, err := db.ro.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources ORDER BY name`)

@@ -96,7 +96,7 @@ func (db *DB) Vulnerability(ctx context.Context, id string) (*Vulnerability, err
 		if v.KEV, err = decodeKEVs(kevJSON); err != nil {
 			return nil, fmt.Errorf("vulndb: %s: %w", db.path, err)
 		}
-		if v.EPSS, err = decodeEPSSs(epssJSON); err != nil {
+		if v.EPSS, err = decodeEPSSs(epssJSON, nil); err != nil {
 			return nil, fmt.Errorf("vulndb: %s: %w", db.path, err)
 		}
 	}

@@ -10,9 +10,10 @@
 //
 // One process writes (Apply, under SQLite's write-ahead log); any number of
 // readers, in the same process or others (Options.ReadOnly for scanners),
-// see the state before or after each Apply, never part of one. Export and
-// Import move the whole store as one self-verifying file for air-gapped
-// installations. PERFORMANCE.md has the measured costs.
+// see the state before or after each Apply, never part of one. Each handle
+// keeps the lookups it decoded until an Apply, in any process, changes what
+// they return. Export and Import move the whole store as one self-verifying
+// file for air-gapped installations. PERFORMANCE.md has the measured costs.
 package vulndb
 
 import (
@@ -62,6 +63,10 @@ type Options struct {
 	MaxReaders int
 	// Now is the clock for change-log and state times. Default time.Now.
 	Now func() time.Time
+	// LookupCache bounds the matches Affecting keeps decoded in memory
+	// until the database changes. Default 50,000 (some tens of MB when
+	// full); negative disables the cache.
+	LookupCache int
 }
 
 // Validate reports options that cannot work.
@@ -85,6 +90,9 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.LookupCache == 0 {
+		o.LookupCache = 50_000
+	}
 	return o
 }
 
@@ -102,7 +110,8 @@ type DB struct {
 	// writer waits here instead of in SQLite's busy handler.
 	writeMu sync.Mutex
 
-	affecting *sql.Stmt
+	affecting, token *sql.Stmt
+	cache            *lookupCache
 }
 
 // Open opens the advisory store at path, creating it and its schema when
@@ -125,7 +134,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := checkFile(abs, opts.ReadOnly); err != nil {
 		return nil, err
 	}
-	db := &DB{path: abs, opts: opts}
+	db := &DB{path: abs, opts: opts, cache: newLookupCache(opts.LookupCache)}
 	if err := db.open(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -173,8 +182,10 @@ func (db *DB) open(ctx context.Context) error {
 			return fmt.Errorf("vulndb: %s has schema version %d, older than %d: open it read-write once to migrate", db.path, v, known)
 		}
 	}
-	db.affecting, err = ro.PrepareContext(ctx, affectingQuery)
-	if err != nil {
+	if db.affecting, err = ro.PrepareContext(ctx, affectingQuery); err != nil {
+		return db.fileErr(err)
+	}
+	if db.token, err = ro.PrepareContext(ctx, tokenQuery); err != nil {
 		return db.fileErr(err)
 	}
 	return nil
@@ -196,8 +207,10 @@ func dsn(path string, pragmas []string, extra ...string) string {
 // Close releases the database. Updates in flight fail.
 func (db *DB) Close() error {
 	var errs []error
-	if db.affecting != nil {
-		errs = append(errs, db.affecting.Close())
+	for _, s := range []*sql.Stmt{db.affecting, db.token} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
 	}
 	if db.ro != nil {
 		errs = append(errs, db.ro.Close())

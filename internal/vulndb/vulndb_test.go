@@ -56,6 +56,9 @@ func TestOpenSchema(t *testing.T) {
 	if err := ro.RecordFailure(ctx, "x", t0, errors.New("boom")); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("RecordFailure on read-only = %v, want ErrReadOnly", err)
 	}
+	if err := ro.RecordUnchanged(ctx, "x", t0); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("RecordUnchanged on read-only = %v, want ErrReadOnly", err)
+	}
 	if ms, err := ro.Affecting(ctx, "npm", "x"); err != nil || ms != nil {
 		t.Errorf("Affecting on empty store = %v, %v", ms, err)
 	}
@@ -276,6 +279,68 @@ func TestApplySkipsBadRecords(t *testing.T) {
 	}
 }
 
+// TestFullBatchWithUnnamedSkips: a full snapshot from which a record was
+// skipped without an id (an entry over the size limit, unreadable JSON, a
+// record without id) withdraws nothing, since any stored advisory might be
+// the one skipped; once a snapshot reads cleanly, what it lacks goes.
+func TestFullBatchWithUnnamedSkips(t *testing.T) {
+	ctx := context.Background()
+	recs := testdataRecords(t)
+	stored := []string{"PYSEC-2024-4", "GO-2020-0001", "DSA-5474-1"}
+	tests := []struct {
+		name  string
+		batch []result
+		// live are the stored ids Affecting still finds afterwards.
+		live      []string
+		withdrawn int
+	}{
+		{"unreadable entry", []result{
+			{adv: recs["GO-2020-0001"]},
+			{err: errors.New("entry over the record limit")},
+		}, stored, 0},
+		{"record without id", []result{
+			{adv: recs["GO-2020-0001"]},
+			{adv: advisory.Advisory{Summary: "no id"}},
+		}, stored, 0},
+		{"only named skips", []result{
+			{adv: recs["GO-2020-0001"]},
+			{adv: advisory.Advisory{ID: "PYSEC-2024-4"}, err: errors.New("bad modified time")},
+		}, []string{"PYSEC-2024-4", "GO-2020-0001"}, 1},
+		{"clean", []result{
+			{adv: recs["GO-2020-0001"]},
+		}, []string{"GO-2020-0001"}, 2},
+	}
+	probes := map[string]Key{
+		"PYSEC-2024-4": {"PyPI", "gitpython"},
+		"GO-2020-0001": {"Go", "github.com/gin-gonic/gin"},
+		"DSA-5474-1":   {"Debian:12", "intel-microcode"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db, _ := openTest(t, Options{})
+			apply(t, db, "osv", true, pick(recs, stored...))
+			st := apply(t, db, "osv", true, tc.batch)
+			if st.Withdrawn != tc.withdrawn {
+				t.Errorf("withdrew %d, want %d (%+v)", st.Withdrawn, tc.withdrawn, st)
+			}
+			var live []string
+			for _, id := range stored {
+				k := probes[id]
+				ms, err := db.Affecting(ctx, k.Ecosystem, k.Package)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if slices.ContainsFunc(ms, func(m Match) bool { return m.ID == id }) {
+					live = append(live, id)
+				}
+			}
+			if diff := cmp.Diff(tc.live, live); diff != "" {
+				t.Errorf("live advisories (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestApplyRejectsBadBatches(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t, Options{})
@@ -367,6 +432,21 @@ func TestStatus(t *testing.T) {
 	if n, err := db.Size(ctx); err != nil || n <= 0 {
 		t.Errorf("Size = %d, %v", n, err)
 	}
+	// A fetch that found upstream unchanged records the attempt, clears
+	// the error and keeps the rest: the last success, the fingerprint the
+	// next fetch compares with, the count.
+	clk.advance(time.Hour)
+	if err := db.RecordUnchanged(ctx, "osv", clk.t); err != nil {
+		t.Fatal(err)
+	}
+	wantOSV := want[1]
+	wantOSV.LastAttempt, wantOSV.LastError = clk.t, ""
+	if s, err := db.State(ctx, "osv"); err != nil || !cmp.Equal(s, wantOSV) {
+		t.Errorf("State after an unchanged fetch (-want +got):\n%s (%v)", cmp.Diff(wantOSV, s), err)
+	}
+	if b, err := db.Built(ctx); err != nil || !b.Equal(t0) {
+		t.Errorf("Built after an unchanged fetch = %v, %v; want %v", b, err, t0)
+	}
 	// A success clears the error.
 	apply(t, db, "osv", true, pick(recs, "PYSEC-2024-4"))
 	if s, err := db.State(ctx, "osv"); err != nil || s.LastError != "" || !s.LastSuccess.Equal(clk.t) || s.Records != 1 {
@@ -443,7 +523,76 @@ func checkGroups(t *testing.T, db *DB) {
 	// The copies in affected rows follow their advisories.
 	var stale int
 	if err := db.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM affected f JOIN advisories a ON a.adv = f.adv
-		WHERE f.grp <> a.grp OR f.live <> (a.withdrawn IS NULL) OR f.cve IS NOT a.cve OR f.cves IS NOT a.cves`).Scan(&stale); err != nil || stale != 0 {
+		WHERE f.grp <> a.grp OR f.live <> (a.withdrawn IS NULL) OR f.cve IS NOT a.cve OR f.summary <> a.summary
+			OR f.cves IS NOT IIF(a.cve IS NULL, a.cves, NULL)`).Scan(&stale); err != nil || stale != 0 {
 		t.Errorf("%d affected rows disagree with their advisory (%v)", stale, err)
+	}
+}
+
+// TestMigrateFromSchema1 opens a database written by schema 1 (built here
+// with that schema's statements) and checks that migrating keeps its data
+// and gives lookups the summaries.
+func TestMigrateFromSchema1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := migrationFS.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := testdataRecords(t)["GHSA-2mqj-m65w-jghx"]
+	rec.Source = "ghsa"
+	hash, _ := contentHash(&rec, nil)
+	keys := affectedKeys(&rec)
+	stmts := []struct {
+		q    string
+		args []any
+	}{
+		{string(v1), nil},
+		{"PRAGMA user_version = 1", nil},
+		{`INSERT INTO advisories (adv, source, id, grp, hash, aliases, cves, cve, related, summary, details, refs, severity, cvss3_vector, keys)
+			VALUES (1, 'ghsa', ?, 1, ?, ?, ?, ?, '[]', ?, ?, '[]', ?, 'CVSS:3.1/AV:N', ?)`,
+			[]any{rec.ID, hash[:], jsonStrings(rec.Aliases), `["CVE-2024-22190"]`, "CVE-2024-22190", rec.Summary, rec.Details, encodeScores(rec.Severity), encodeKeys(keys, false)}},
+		{`INSERT INTO ids (id, adv) VALUES (?, 1), ('CVE-2024-22190', 1)`, []any{rec.ID}},
+	}
+	for i, af := range rec.Affected {
+		stmts = append(stmts, struct {
+			q    string
+			args []any
+		}{`INSERT INTO affected (ecosystem, package, adv, n, grp, live, cve, cves, data, status, severity, fixed)
+			VALUES (?, ?, 1, ?, 1, 1, 'CVE-2024-22190', '["CVE-2024-22190"]', ?, '', '', '[]')`,
+			[]any{af.Ecosystem, NormalizeName(af.Ecosystem, af.Package), i, encodeMatch(&rec, &rec.Affected[i])}})
+	}
+	for _, s := range stmts {
+		if _, err := raw.ExecContext(ctx, s.q, s.args...); err != nil {
+			t.Fatalf("%.60s: %v", s.q, err)
+		}
+	}
+	raw.Close()
+
+	if _, err := Open(ctx, path, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "migrate") {
+		t.Errorf("read-only open of a schema 1 database = %v, want a request to migrate", err)
+	}
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := schemaVersion(ctx, db.ro); err != nil || v != SchemaVersion() {
+		t.Fatalf("schema version after migration = %d, %v", v, err)
+	}
+	ms, err := db.Affecting(ctx, "PyPI", "gitpython")
+	if err != nil || len(ms) != 1 || ms[0].Summary != rec.Summary || rec.Summary == "" {
+		t.Fatalf("Affecting after migration = %+v, %v; want the summary %q", ms, err, rec.Summary)
+	}
+	if v, err := db.Vulnerability(ctx, "CVE-2024-22190"); err != nil || len(v.Records) != 1 || v.Records[0].Details != rec.Details {
+		t.Errorf("Vulnerability after migration = %+v, %v", v, err)
+	}
+	// The stored hash still matches: re-importing the record writes nothing.
+	if st := apply(t, db, "ghsa", true, advs(rec)); st.Unchanged != 1 {
+		t.Errorf("re-import after migration: %+v, want unchanged", st)
 	}
 }
