@@ -82,4 +82,7 @@ type Sink interface {
 	State(ctx context.Context, source string) (SourceState, error)
 	// RecordFailure stores LastAttempt and LastError for a source, leaving its data in place.
 	RecordFailure(ctx context.Context, source string, attempt time.Time, err error) error
+	// RecordUnchanged stores LastAttempt for a source whose upstream had
+	// nothing new, clearing LastError; its data and LastSuccess stay.
+	RecordUnchanged(ctx context.Context, source string, attempt time.Time) error
 }

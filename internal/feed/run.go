@@ -166,6 +166,9 @@ func Run(ctx context.Context, sink Sink, updaters []Updater, opts RunOptions) (R
 		switch {
 		case errors.Is(f.err, ErrUnchanged):
 			sr.Outcome = OutcomeUnchanged
+			if err := r.sink.RecordUnchanged(ctx, u.Name(), f.start); err != nil {
+				r.fail(ctx, u.Name(), f.start, sr, err)
+			}
 		case f.err != nil:
 			r.fail(ctx, u.Name(), f.start, sr, f.err)
 		default:

@@ -153,7 +153,10 @@ func TestRunOutcomes(t *testing.T) {
 		}
 	}
 	if len(sink.Failures["same"]) != 0 || sink.Applies["same"] != 0 {
-		t.Errorf("an unchanged source touched the sink")
+		t.Errorf("an unchanged source's data was touched")
+	}
+	if st, _ := sink.State(context.Background(), "same"); st.LastAttempt.IsZero() || st.LastError != "" || !st.LastSuccess.IsZero() {
+		t.Errorf("unchanged source's state %+v: want the attempt recorded, no error, its last success kept", st)
 	}
 	done := 0
 	for _, e := range events {

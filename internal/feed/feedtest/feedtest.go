@@ -305,6 +305,16 @@ func (s *Sink) RecordFailure(_ context.Context, source string, attempt time.Time
 	return nil
 }
 
+// RecordUnchanged stores the attempt of a source that had nothing new.
+func (s *Sink) RecordUnchanged(_ context.Context, source string, attempt time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.states[source]
+	st.Source, st.LastAttempt, st.LastError = source, attempt, ""
+	s.states[source] = st
+	return nil
+}
+
 // Advisories returns a source's stored advisories sorted by id.
 func (s *Sink) Advisories(source string) []advisory.Advisory {
 	s.mu.Lock()
