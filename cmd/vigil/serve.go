@@ -24,6 +24,8 @@ import (
 	"github.com/vigilproject/vigil/internal/image"
 	"github.com/vigilproject/vigil/internal/images"
 	"github.com/vigilproject/vigil/internal/monitor"
+	"github.com/vigilproject/vigil/internal/netguard"
+	"github.com/vigilproject/vigil/internal/notify"
 	"github.com/vigilproject/vigil/internal/server"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/vulndb"
@@ -44,6 +46,7 @@ type serveOptions struct {
 	registryConfig  string
 	shutdownTimeout time.Duration
 	updateInterval  time.Duration
+	webhookHosts    []string
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -70,6 +73,11 @@ update' on the server's host, which the server follows within seconds).
 server, import, start it. (A database file replaced by other means is reopened
 within seconds.) Until a database exists, images are stored but not assessed.
 
+The workers also deliver the events to webhook subscriptions ('vigil subscriptions
+add'), signed CloudEvents or Slack messages, at least once, with retries; only to
+public hosts, or to those of --allow-webhook-hosts (loopback and private addresses
+only when listed there without a wildcard). Delivered deliveries are kept 7 days.
+
 Registry credentials come from --registry-config or the Docker config; they are
 never logged nor returned. The layer cache is the one of --cache-dir, shared with
 'vigil sbom' and 'vigil scan'. SIGINT or SIGTERM stop the server gracefully: no new
@@ -84,6 +92,9 @@ requests, requests in flight finished (up to --shutdown-timeout), workers stoppe
 			}
 			if len(o.allow) == 0 && os.Getenv("VIGIL_ALLOW_REGISTRIES") != "" {
 				o.allow = strings.Split(os.Getenv("VIGIL_ALLOW_REGISTRIES"), ",")
+			}
+			if len(o.webhookHosts) == 0 && os.Getenv("VIGIL_ALLOW_WEBHOOK_HOSTS") != "" {
+				o.webhookHosts = strings.Split(os.Getenv("VIGIL_ALLOW_WEBHOOK_HOSTS"), ",")
 			}
 			return runServe(cmd.Context(), g, o)
 		},
@@ -101,6 +112,7 @@ requests, requests in flight finished (up to --shutdown-timeout), workers stoppe
 	fl.IntVar(&o.maxPackages, "max-sbom-packages", server.DefaultMaxPackages, "most components an uploaded SBOM may list")
 	fl.StringVar(&o.registryConfig, "registry-config", "", "Docker config.json with registry credentials (env VIGIL_REGISTRY_CONFIG; default ~/.docker/config.json, $DOCKER_CONFIG)")
 	fl.DurationVar(&o.updateInterval, "update-interval", time.Hour, "how often the workers update the vulnerability database from its feeds, one replica at a time (0: never; updates made by 'vigil db update' are still followed)")
+	fl.StringSliceVar(&o.webhookHosts, "allow-webhook-hosts", nil, "hosts webhook subscriptions may deliver to: host[:port] or *.domain, comma-separated (env VIGIL_ALLOW_WEBHOOK_HOSTS; default any public host; loopback and private addresses only when listed without a wildcard)")
 	fl.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop waits for requests in flight")
 	return cmd
 }
@@ -129,6 +141,12 @@ func (o *serveOptions) validate() error {
 		o.allow[i] = strings.TrimSpace(a)
 		if o.allow[i] == "" {
 			return errors.New("--allow-registries: empty entry")
+		}
+	}
+	for i, a := range o.webhookHosts {
+		o.webhookHosts[i] = strings.TrimSpace(a)
+		if o.webhookHosts[i] == "" {
+			return errors.New("--allow-webhook-hosts: empty entry")
 		}
 	}
 	return nil
@@ -213,6 +231,11 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	hooks := &netguard.Guard{Allow: o.webhookHosts}
+	notifier, err := notify.New(notify.Config{Store: st, Guard: hooks, ServerName: host, Name: worker, Logger: log})
+	if err != nil {
+		return err
+	}
 	interval := o.updateInterval
 	if interval == 0 {
 		interval = -1 // the scheduler's never
@@ -229,24 +252,42 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		},
 		Interval: interval,
 		Holder:   worker,
-		OnEvents: func(evs []store.Event) { log.Info("events recorded", "count", len(evs)) },
-		Logger:   log,
+		OnEvents: func(evs []store.Event) {
+			log.Info("events recorded", "count", len(evs))
+			notifier.Wake()
+		},
+		Logger: log,
 	}
 	var update func(context.Context) error
+	var reassess server.ReassessFunc
 	if o.workers > 0 {
 		// Only a replica running the scheduler can serve a request for an
 		// update.
 		update = sched.Trigger
+		reassess = func(ctx context.Context, all bool) (*monitor.Result, error) {
+			run := mon.Reassess
+			if all {
+				run = mon.ReassessAll
+			}
+			res, err := run(ctx)
+			if err == nil && len(res.Events) > 0 {
+				sched.OnEvents(res.Events)
+			}
+			return res, err
+		}
 	}
 	api, err := server.New(server.Config{
-		Update:      update,
-		Service:     svc,
-		Store:       st,
-		Logger:      log,
-		Dev:         o.dev,
-		MaxBody:     o.maxSBOMSize,
-		MaxPackages: o.maxPackages,
-		Advisories:  adv.get,
+		Update:       update,
+		Reassess:     reassess,
+		WebhookGuard: hooks,
+		Wake:         notifier.Wake,
+		Service:      svc,
+		Store:        st,
+		Logger:       log,
+		Dev:          o.dev,
+		MaxBody:      o.maxSBOMSize,
+		MaxPackages:  o.maxPackages,
+		Advisories:   adv.get,
 	})
 	if err != nil {
 		return err
@@ -272,6 +313,8 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 	if o.workers > 0 {
 		wg.Go(func() { svc.Run(workCtx, o.workers, time.Second) })
 		wg.Go(func() { sched.Run(workCtx) })
+		wg.Go(func() { notifier.Run(workCtx) })
+		wg.Go(func() { pruneDeliveries(workCtx, st, log) })
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -297,6 +340,35 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		return fmt.Errorf("serving: %w", serveErr)
 	}
 	return nil
+}
+
+// Delivered deliveries are kept deliveryRetention for GET /v1/deliveries,
+// then pruned every pruneEvery; pending and dead ones are kept until
+// delivered, redriven or their subscription deleted.
+const (
+	deliveryRetention = 7 * 24 * time.Hour
+	pruneEvery        = time.Hour
+)
+
+// pruneDeliveries deletes old delivered deliveries until ctx is done.
+// Replicas may prune at once: the deletes are idempotent.
+func pruneDeliveries(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		n, err := st.PruneDeliveries(ctx, time.Now().Add(-deliveryRetention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("pruning delivered webhook deliveries failed", "err", err)
+		case n > 0:
+			log.Info("pruned delivered webhook deliveries", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // tokenHint says how to make the first token when none can be used.

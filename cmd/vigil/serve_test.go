@@ -469,6 +469,7 @@ func TestServeRefuses(t *testing.T) {
 		{name: "newer schema", args: []string{"--db", newer}, want: "upgraded by a newer vigil"},
 		{name: "dev on a public address", args: []string{"--db", fresh, "--dev", "--listen", "0.0.0.0:0"}, want: "loopback"},
 		{name: "negative update interval", args: []string{"--db", fresh, "--update-interval", "-1h"}, want: "--update-interval"},
+		{name: "empty webhook host", args: []string{"--db", fresh, "--allow-webhook-hosts", "hooks.example.com,,x.example"}, want: "--allow-webhook-hosts"},
 		{name: "bad listen address", args: []string{"--db", fresh, "--listen", "8080"}, want: "--listen"},
 		{name: "missing registry config", args: []string{"--db", fresh, "--listen", "127.0.0.1:0", "--registry-config", filepath.Join(t.TempDir(), "none.json")}, want: "--registry-config"},
 	}

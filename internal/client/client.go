@@ -500,3 +500,102 @@ func (c *Client) Events(ctx context.Context, after int64, follow bool, fn func(a
 	}
 	return ctx.Err()
 }
+
+// CreateSubscription subscribes a webhook to the server's events. The
+// answer never holds the secret.
+func (c *Client) CreateSubscription(ctx context.Context, req api.CreateSubscriptionRequest) (*api.Subscription, error) {
+	var out api.Subscription
+	if _, err := c.do(ctx, http.MethodPost, "/"+api.Version+"/subscriptions", nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Subscriptions lists the webhook subscriptions.
+func (c *Client) Subscriptions(ctx context.Context) (*api.SubscriptionList, error) {
+	var out api.SubscriptionList
+	if _, err := c.do(ctx, http.MethodGet, "/"+api.Version+"/subscriptions", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Subscription describes one subscription.
+func (c *Client) Subscription(ctx context.Context, id int64) (*api.Subscription, error) {
+	var out api.Subscription
+	if _, err := c.do(ctx, http.MethodGet, "/"+api.Version+"/subscriptions/"+strconv.FormatInt(id, 10), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteSubscription deletes a subscription and its deliveries.
+func (c *Client) DeleteSubscription(ctx context.Context, id int64) error {
+	_, err := c.do(ctx, http.MethodDelete, "/"+api.Version+"/subscriptions/"+strconv.FormatInt(id, 10), nil, nil, nil)
+	return err
+}
+
+// SetSubscriptionDisabled disables or enables a subscription.
+func (c *Client) SetSubscriptionDisabled(ctx context.Context, id int64, disabled bool) (*api.Subscription, error) {
+	verb := "enable"
+	if disabled {
+		verb = "disable"
+	}
+	var out api.Subscription
+	if _, err := c.do(ctx, http.MethodPost, "/"+api.Version+"/subscriptions/"+strconv.FormatInt(id, 10)+"/"+verb, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeliveryQuery selects deliveries; zero fields select everything.
+type DeliveryQuery struct {
+	State        string // pending, delivered or dead
+	Subscription int64
+	Limit        int   // default 100 (the server's), at most 1000
+	Before       int64 // deliveries with smaller ids: the next page
+}
+
+// Deliveries lists webhook deliveries, newest first.
+func (c *Client) Deliveries(ctx context.Context, q DeliveryQuery) (*api.DeliveryList, error) {
+	v := url.Values{}
+	if q.State != "" {
+		v.Set("state", q.State)
+	}
+	if q.Subscription != 0 {
+		v.Set("subscription", strconv.FormatInt(q.Subscription, 10))
+	}
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Before != 0 {
+		v.Set("before", strconv.FormatInt(q.Before, 10))
+	}
+	var out api.DeliveryList
+	if _, err := c.do(ctx, http.MethodGet, "/"+api.Version+"/deliveries", v, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Redrive makes dead deliveries pending again: every one of a
+// subscription, or the listed ones.
+func (c *Client) Redrive(ctx context.Context, req api.RedriveRequest) (*api.RedriveResponse, error) {
+	var out api.RedriveResponse
+	if _, err := c.do(ctx, http.MethodPost, "/"+api.Version+"/deliveries/redrive", nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Reassess asks the server to re-assess its images (all: every stored
+// package, else from the change log) and waits for it. One already
+// running is an *Error with Status 409.
+func (c *Client) Reassess(ctx context.Context, all bool) (*api.ReassessResponse, error) {
+	var out api.ReassessResponse
+	q := url.Values{"all": {strconv.FormatBool(all)}}
+	if _, err := c.do(ctx, http.MethodPost, "/"+api.Version+"/reassess", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -203,6 +203,80 @@ func TestEndpoints(t *testing.T) {
 			req:    request{Method: "DELETE", Path: "/v1/tokens/2"},
 		},
 		{
+			name: "create subscription",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.CreateSubscription(ctx, api.CreateSubscriptionRequest{URL: "https://hooks.example.com/vigil", Secret: "s", Events: []string{"finding.new"}, MinSeverity: "high", KEVOnly: true})
+			},
+			status: 201, file: "subscription.json",
+			want: func(t *testing.T) any { return decode[api.Subscription](t, "subscription.json") },
+			req: request{Method: "POST", Path: "/v1/subscriptions", ContentType: "application/json",
+				Body: `{"url":"https://hooks.example.com/vigil","secret":"s","events":["finding.new"],"minSeverity":"high","kevOnly":true}`},
+		},
+		{
+			name:   "subscriptions",
+			call:   func(ctx context.Context, c *client.Client) (any, error) { return c.Subscriptions(ctx) },
+			status: 200, file: "subscriptions.json",
+			want: func(t *testing.T) any { return decode[api.SubscriptionList](t, "subscriptions.json") },
+			req:  request{Method: "GET", Path: "/v1/subscriptions"},
+		},
+		{
+			name:   "subscription",
+			call:   func(ctx context.Context, c *client.Client) (any, error) { return c.Subscription(ctx, 3) },
+			status: 200, file: "subscription.json",
+			want: func(t *testing.T) any { return decode[api.Subscription](t, "subscription.json") },
+			req:  request{Method: "GET", Path: "/v1/subscriptions/3"},
+		},
+		{
+			name: "disable subscription",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.SetSubscriptionDisabled(ctx, 3, true)
+			},
+			status: 200, file: "subscription.json",
+			want: func(t *testing.T) any { return decode[api.Subscription](t, "subscription.json") },
+			req:  request{Method: "POST", Path: "/v1/subscriptions/3/disable"},
+		},
+		{
+			name: "enable subscription",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.SetSubscriptionDisabled(ctx, 3, false)
+			},
+			status: 200, file: "subscription.json",
+			want: func(t *testing.T) any { return decode[api.Subscription](t, "subscription.json") },
+			req:  request{Method: "POST", Path: "/v1/subscriptions/3/enable"},
+		},
+		{
+			name:   "delete subscription",
+			call:   func(ctx context.Context, c *client.Client) (any, error) { return nil, c.DeleteSubscription(ctx, 3) },
+			status: 204,
+			want:   func(t *testing.T) any { return nil },
+			req:    request{Method: "DELETE", Path: "/v1/subscriptions/3"},
+		},
+		{
+			name: "deliveries",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.Deliveries(ctx, client.DeliveryQuery{State: "dead", Subscription: 3, Limit: 10, Before: 99})
+			},
+			status: 200, file: "deliveries.json",
+			want: func(t *testing.T) any { return decode[api.DeliveryList](t, "deliveries.json") },
+			req:  request{Method: "GET", Path: "/v1/deliveries", Query: "before=99&limit=10&state=dead&subscription=3"},
+		},
+		{
+			name: "redrive",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.Redrive(ctx, api.RedriveRequest{Subscription: 3, Deliveries: []int64{12, 13}})
+			},
+			status: 200, file: "redrive.json",
+			want: func(t *testing.T) any { return decode[api.RedriveResponse](t, "redrive.json") },
+			req:  request{Method: "POST", Path: "/v1/deliveries/redrive", ContentType: "application/json", Body: `{"subscription":3,"deliveries":[12,13]}`},
+		},
+		{
+			name:   "reassess all",
+			call:   func(ctx context.Context, c *client.Client) (any, error) { return c.Reassess(ctx, true) },
+			status: 200, file: "reassess.json",
+			want: func(t *testing.T) any { return decode[api.ReassessResponse](t, "reassess.json") },
+			req:  request{Method: "POST", Path: "/v1/reassess", Query: "all=true"},
+		},
+		{
 			name:   "ready",
 			call:   func(ctx context.Context, c *client.Client) (any, error) { return nil, c.Ready(ctx) },
 			status: 200, file: "",

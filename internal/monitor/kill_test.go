@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,8 +118,17 @@ func TestKillMidReassessment(t *testing.T) {
 			}
 			defer db.Close()
 			mon, _ = monitor.New(monitor.Config{Store: st, Advisories: func() monitor.Advisories { return db }, Holder: "replica-1"})
-			if _, err := mon.Reassess(ctx); err != nil {
-				t.Fatal(err)
+			// PostgreSQL frees the dead session's advisory lock once its
+			// backend sees the connection gone: moments, not at once.
+			for wait := time.Now().Add(30 * time.Second); ; {
+				_, err := mon.Reassess(ctx)
+				if err == nil {
+					break
+				}
+				if !errors.Is(err, monitor.ErrBusy) || time.Now().After(wait) {
+					t.Fatal(err)
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
 			all, err := st.Events(ctx, 0, 100000)
 			if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/vigilproject/vigil/internal/catalog/all"
 	"github.com/vigilproject/vigil/internal/image"
 	"github.com/vigilproject/vigil/internal/images"
+	"github.com/vigilproject/vigil/internal/netguard"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/store/storetest"
 	"github.com/vigilproject/vigil/internal/vulndb"
@@ -68,6 +69,8 @@ type envOptions struct {
 	run        bool // start the service's workers
 	lease      time.Duration
 	update     func(context.Context) error // Config.Update
+	reassess   ReassessFunc                // Config.Reassess
+	webhooks   *netguard.Guard             // Config.WebhookGuard
 }
 
 // env is one server on a real store, served on 127.0.0.1.
@@ -101,7 +104,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Service: svc, Logger: o.logger, Dev: o.dev, MaxBody: o.maxBody, Advisories: o.advisories, Update: o.update})
+	srv, err := New(Config{Service: svc, Logger: o.logger, Dev: o.dev, MaxBody: o.maxBody, Advisories: o.advisories, Update: o.update,
+		Reassess: o.reassess, WebhookGuard: o.webhooks})
 	if err != nil {
 		t.Fatal(err)
 	}

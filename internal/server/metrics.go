@@ -140,6 +140,21 @@ func (m *metrics) scrapeGauges(ctx context.Context) []byte {
 		header(&b, "vigil_packages", "gauge", "Distinct packages in the reverse index.")
 		fmt.Fprintf(&b, "vigil_packages %d\n", st.Packages)
 	}
+	if ob, err := m.s.cfg.Store.OutboxStats(ctx); err != nil {
+		m.s.log.Warn("reading outbox statistics failed", "err", err)
+	} else {
+		header(&b, "vigil_outbox_deliveries", "gauge", "Webhook deliveries by state (pending includes those in flight).")
+		fmt.Fprintf(&b, "vigil_outbox_deliveries{state=\"pending\"} %d\n", ob.Pending)
+		fmt.Fprintf(&b, "vigil_outbox_deliveries{state=\"delivered\"} %d\n", ob.Delivered)
+		fmt.Fprintf(&b, "vigil_outbox_deliveries{state=\"dead\"} %d\n", ob.Dead)
+		header(&b, "vigil_outbox_in_flight", "gauge", "Pending webhook deliveries under a worker's lease.")
+		fmt.Fprintf(&b, "vigil_outbox_in_flight %d\n", ob.InFlight)
+		header(&b, "vigil_outbox_oldest_pending_seconds", "gauge", "Age of the oldest pending webhook delivery (0: none pending).")
+		fmt.Fprintf(&b, "vigil_outbox_oldest_pending_seconds %s\n", strconv.FormatFloat(ob.OldestPending.Seconds(), 'f', 0, 64))
+		header(&b, "vigil_subscriptions", "gauge", "Webhook subscriptions, by whether they are disabled.")
+		fmt.Fprintf(&b, "vigil_subscriptions{disabled=\"false\"} %d\n", ob.Subscriptions-ob.Disabled)
+		fmt.Fprintf(&b, "vigil_subscriptions{disabled=\"true\"} %d\n", ob.Disabled)
+	}
 	header(&b, "vigil_advisories_loaded", "gauge", "Whether a vulnerability database is loaded.")
 	var adv interface {
 		Version(ctx context.Context) (int64, error)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vigilproject/vigil/internal/images"
+	"github.com/vigilproject/vigil/internal/netguard"
 	"github.com/vigilproject/vigil/internal/store"
 )
 
@@ -49,6 +50,17 @@ type Config struct {
 	// monitor.ErrUpdateRunning when one is running already. Nil: the
 	// endpoint answers 503.
 	Update func(ctx context.Context) error
+	// Reassess runs a re-assessment for POST /v1/reassess (all: of every
+	// stored package, else from the change log); it returns
+	// monitor.ErrBusy when one is running. Nil: the endpoint answers 503.
+	Reassess ReassessFunc
+	// WebhookGuard is the guard webhook deliveries go through
+	// (--allow-webhook-hosts): subscriptions to hosts it refuses are
+	// refused. Nil: any public host.
+	WebhookGuard *netguard.Guard
+	// Wake, when set, is called after deliveries are made due again
+	// (a redrive), to wake the delivery worker.
+	Wake func()
 	// Now replaces the clock, for tests.
 	Now func() time.Time
 }
@@ -133,6 +145,15 @@ func New(cfg Config) (*Server, error) {
 		{"DELETE /v1/tokens/{id}", store.ScopeAdmin, 0, s.revokeToken},
 		{"POST /v1/db/update", store.ScopeAdmin, 0, s.updateDB},
 		{"GET /v1/events", store.ScopeRead, 0, s.events},
+		{"POST /v1/reassess", store.ScopeAdmin, 0, s.reassess},
+		{"POST /v1/subscriptions", store.ScopeAdmin, maxJSONBody, s.createSubscription},
+		{"GET /v1/subscriptions", store.ScopeRead, 0, s.listSubscriptions},
+		{"GET /v1/subscriptions/{id}", store.ScopeRead, 0, s.getSubscription},
+		{"DELETE /v1/subscriptions/{id}", store.ScopeAdmin, 0, s.deleteSubscription},
+		{"POST /v1/subscriptions/{id}/enable", store.ScopeAdmin, 0, s.enableSubscription},
+		{"POST /v1/subscriptions/{id}/disable", store.ScopeAdmin, 0, s.disableSubscription},
+		{"GET /v1/deliveries", store.ScopeRead, 0, s.listDeliveries},
+		{"POST /v1/deliveries/redrive", store.ScopeAdmin, maxJSONBody, s.redrive},
 	}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.pattern, s.endpoint(rt))

@@ -237,3 +237,83 @@ type Event struct {
 	// Data is the event's payload, the data of its CloudEvent.
 	Data json.RawMessage `json:"data"`
 }
+
+// CreateSubscriptionRequest is POST /v1/subscriptions.
+type CreateSubscriptionRequest struct {
+	Name string `json:"name,omitempty"`
+	URL  string `json:"url"`
+	Kind string `json:"kind,omitempty"` // cloudevents (default) or slack
+	// Secret keys the deliveries' Vigil-Signature; it is never returned.
+	Secret string `json:"secret,omitempty"`
+	// Events lists the event types wanted; empty: all.
+	Events      []string `json:"events,omitempty"`
+	MinSeverity string   `json:"minSeverity,omitempty"`
+	Repository  string   `json:"repository,omitempty"`
+	KEVOnly     bool     `json:"kevOnly,omitempty"`
+}
+
+// Subscription describes a webhook subscription, never its secret.
+type Subscription struct {
+	ID             int64     `json:"id"`
+	Name           string    `json:"name"`
+	URL            string    `json:"url"`
+	Kind           string    `json:"kind"`
+	HasSecret      bool      `json:"hasSecret"`
+	Events         []string  `json:"events"`
+	MinSeverity    string    `json:"minSeverity,omitempty"`
+	Repository     string    `json:"repository,omitempty"`
+	KEVOnly        bool      `json:"kevOnly"`
+	Created        time.Time `json:"created"`
+	Disabled       bool      `json:"disabled"`
+	DisabledReason string    `json:"disabledReason,omitempty"`
+}
+
+// SubscriptionList is GET /v1/subscriptions.
+type SubscriptionList struct {
+	Subscriptions []Subscription `json:"subscriptions"`
+}
+
+// Delivery is one event's delivery to one subscription.
+type Delivery struct {
+	ID           int64      `json:"id"`
+	Subscription int64      `json:"subscription"`
+	EventSeq     int64      `json:"eventSeq"`
+	EventID      string     `json:"eventId"`
+	EventType    string     `json:"eventType"`
+	State        string     `json:"state"` // pending, delivered, dead
+	Attempts     int        `json:"attempts"`
+	NextAt       time.Time  `json:"nextAt"`
+	LastError    string     `json:"lastError,omitempty"`
+	LastStatus   int        `json:"lastStatus,omitempty"`
+	Created      time.Time  `json:"created"`
+	Updated      time.Time  `json:"updated"`
+	Delivered    *time.Time `json:"delivered,omitempty"`
+}
+
+// DeliveryList is GET /v1/deliveries.
+type DeliveryList struct {
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// RedriveRequest is POST /v1/deliveries/redrive: the dead deliveries of a
+// subscription, or the listed ones (of the subscription, when both are
+// given).
+type RedriveRequest struct {
+	Subscription int64   `json:"subscription,omitempty"`
+	Deliveries   []int64 `json:"deliveries,omitempty"`
+}
+
+// RedriveResponse counts the dead deliveries made pending again.
+type RedriveResponse struct {
+	Redriven int64 `json:"redriven"`
+}
+
+// ReassessResponse answers POST /v1/reassess once the re-assessment is
+// done.
+type ReassessResponse struct {
+	DBVersion int64 `json:"dbVersion"`
+	Changes   int   `json:"changes"`
+	Keys      int   `json:"keys"`
+	Packages  int   `json:"packages"`
+	Events    int   `json:"events"`
+}
