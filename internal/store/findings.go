@@ -208,8 +208,18 @@ func (s *Store) UnevaluatedPackages(ctx context.Context, digest sbom.Digest) ([]
 	return out, nil
 }
 
+// rowsQuerier is a *sql.DB or a *sql.Tx.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 func (s *Store) queryPackages(ctx context.Context, q string, args ...any) ([]IndexedPackage, error) {
-	rs, err := s.db.QueryContext(ctx, s.q(q), args...)
+	return s.queryPackagesOn(ctx, s.db, q, args...)
+}
+
+// queryPackagesOn runs a query selecting packageCols.
+func (s *Store) queryPackagesOn(ctx context.Context, db rowsQuerier, q string, args ...any) ([]IndexedPackage, error) {
+	rs, err := db.QueryContext(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -472,7 +482,7 @@ func (s *Store) imageEvents(ctx context.Context, tx *sql.Tx, ev Evaluation, chan
 	pkgs := map[int64]IndexedPackage{}
 	for start := 0; start < len(pkgIDs); start += 500 {
 		chunk := pkgIDs[start:min(start+500, len(pkgIDs))]
-		ps, err := s.queryPackagesTx(ctx, tx, `SELECT `+packageCols+` FROM packages p WHERE p.id IN (`+placeholders(len(chunk))+`)`, int64Args(chunk)...)
+		ps, err := s.queryPackagesOn(ctx, tx, `SELECT `+packageCols+` FROM packages p WHERE p.id IN (`+placeholders(len(chunk))+`)`, int64Args(chunk)...)
 		if err != nil {
 			return nil, err
 		}
@@ -581,23 +591,6 @@ func (s *Store) imageEvents(ctx context.Context, tx *sql.Tx, ev Evaluation, chan
 		}
 	}
 	return s.insertEvents(ctx, tx, events)
-}
-
-func (s *Store) queryPackagesTx(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]IndexedPackage, error) {
-	rs, err := tx.QueryContext(ctx, s.q(q), args...)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rs.Close()
-	var out []IndexedPackage
-	for rs.Next() {
-		p, err := scanPackage(rs)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, p)
-	}
-	return out, s.wrap(rs.Err())
 }
 
 func eventVuln(f *advisory.Finding) *EventVuln {

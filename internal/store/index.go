@@ -32,42 +32,22 @@ func (s *Store) PackagesByKey(ctx context.Context, keys ...Key) ([]IndexedPackag
 			cond = append(cond, "(k.ecosystem = ? AND k.name = ?)")
 			args = append(args, k.Ecosystem, k.Name)
 		}
-		rs, err := s.db.QueryContext(ctx, s.q(`SELECT DISTINCT `+packageCols+` FROM package_keys k JOIN packages p ON p.id = k.package_id WHERE `+strings.Join(cond, " OR ")), args...)
+		ps, err := s.queryPackages(ctx, `SELECT DISTINCT `+packageCols+` FROM package_keys k JOIN packages p ON p.id = k.package_id WHERE `+strings.Join(cond, " OR "), args...)
 		if err != nil {
-			return nil, s.wrap(err)
+			return nil, err
 		}
-		for rs.Next() {
-			p, err := scanPackage(rs)
-			if err != nil {
-				rs.Close()
-				return nil, s.wrap(err)
-			}
-			out = append(out, p)
-		}
-		if err := rs.Close(); err != nil {
-			return nil, s.wrap(err)
-		}
+		out = append(out, ps...)
 	}
-	return out, nil
+	// A package under several keys (Ubuntu's two spellings of a release)
+	// comes once.
+	slices.SortFunc(out, func(a, b IndexedPackage) int { return cmp.Compare(a.ID, b.ID) })
+	return slices.CompactFunc(out, func(a, b IndexedPackage) bool { return a.ID == b.ID }), nil
 }
 
 // PackagesByPURL returns the indexed packages whose PURL, without version
 // and qualifiers, is purlBase.
 func (s *Store) PackagesByPURL(ctx context.Context, purlBase string) ([]IndexedPackage, error) {
-	rs, err := s.db.QueryContext(ctx, s.q(`SELECT `+packageCols+` FROM packages p WHERE p.purl_base = ? ORDER BY p.version, p.id`), purlBase)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rs.Close()
-	var out []IndexedPackage
-	for rs.Next() {
-		p, err := scanPackage(rs)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, p)
-	}
-	return out, s.wrap(rs.Err())
+	return s.queryPackages(ctx, `SELECT `+packageCols+` FROM packages p WHERE p.purl_base = ? ORDER BY p.version, p.id`, purlBase)
 }
 
 // Posting is one image holding one indexed package.

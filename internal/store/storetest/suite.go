@@ -221,6 +221,16 @@ func testReverseIndex(t *testing.T, s *store.Store, _ *Clock) {
 	if diff := cmp.Diff([]use{{"sha256:a", 1, false}, {"sha256:b", 0, true}}, us); diff != "" {
 		t.Errorf("PackageUses (-want +got):\n%s", diff)
 	}
+	// The same package reached through several keys, in different chunks
+	// of the query, comes once.
+	many := []store.Key{{Ecosystem: "Debian:12", Name: "openssl"}}
+	for i := range 250 {
+		many = append(many, store.Key{Ecosystem: "Debian:12", Name: fmt.Sprintf("none%d", i)})
+	}
+	many = append(many, store.Key{Ecosystem: "Debian:12", Name: "openssl"})
+	if again, err := s.PackagesByKey(ctx, many...); err != nil || len(again) != len(pkgs) {
+		t.Errorf("PackagesByKey over 252 keys = %d packages, %v; want %d", len(again), err, len(pkgs))
+	}
 	byPURL, err := s.PackagesByPURL(ctx, "pkg:deb/debian/libssl3")
 	if err != nil {
 		t.Fatal(err)
