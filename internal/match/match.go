@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -21,6 +22,12 @@ import (
 // it.
 type Source interface {
 	Affecting(ctx context.Context, ecosystem, pkg string) ([]vulndb.Match, error)
+}
+
+// ecosystemChecker is implemented by sources that can tell an ecosystem
+// without data from one without matches (*vulndb.DB).
+type ecosystemChecker interface {
+	HasEcosystem(ctx context.Context, ecosystem string) (bool, error)
 }
 
 // Options filter the findings. The zero value reports everything.
@@ -59,6 +66,7 @@ func Match(ctx context.Context, inv *sbom.Inventory, src Source, opts Options) (
 	res := &Result{}
 	dist, distWarn := distroOf(inv.Distro)
 	osPkgs, osMatched, osWithData := 0, 0, 0
+	langPkgs := map[string]int{} // by OSV ecosystem
 	for i := range inv.Packages {
 		if i%64 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -78,6 +86,9 @@ func Match(ctx context.Context, inv *sbom.Inventory, src Source, opts Options) (
 				osWithData++
 			}
 		} else {
+			if eco, _, _, ok := languageKey(p); ok && (p.OwnedBy == "" || opts.IncludeOwned) {
+				langPkgs[eco]++
+			}
 			hits, err = m.languageHits(ctx, p)
 		}
 		if err != nil {
@@ -95,6 +106,17 @@ func Match(ctx context.Context, inv *sbom.Inventory, src Source, opts Options) (
 	if dist != nil && osMatched > 0 && osWithData == 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("no advisories for %s (%s) in the database: the release may be end of life or its feed not imported; %d OS packages were not matched",
 			dist.name, strings.Join(dist.ecosystems, ", "), osMatched))
+	}
+	if hc, ok := src.(ecosystemChecker); ok {
+		for _, eco := range slices.Sorted(maps.Keys(langPkgs)) {
+			has, err := hc.HasEcosystem(ctx, eco)
+			if err != nil {
+				return nil, fmt.Errorf("match: %s: %w", eco, err)
+			}
+			if !has {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("no advisories for %s in the database (its feed is not imported): %d %s packages were not matched", eco, langPkgs[eco], eco))
+			}
+		}
 	}
 	res.Warnings = append(res.Warnings, m.warnings...)
 	res.Findings = filter(res.Findings, opts)

@@ -2,6 +2,8 @@ package vulndb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -80,4 +82,19 @@ func (db *DB) Version(ctx context.Context) (int64, error) {
 		return 0, db.fileErr(err)
 	}
 	return v, nil
+}
+
+// HasEcosystem reports whether the store holds any affected entry of an
+// ecosystem ("Go", "Debian:12"): the matcher warns when a scanned
+// ecosystem has no data at all rather than finding nothing in silence.
+func (db *DB) HasEcosystem(ctx context.Context, ecosystem string) (bool, error) {
+	var one int
+	err := db.ro.QueryRowContext(ctx, `SELECT 1 FROM affected WHERE ecosystem = ? LIMIT 1`, ecosystem).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, db.fileErr(err)
+	}
+	return true, nil
 }
