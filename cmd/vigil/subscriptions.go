@@ -52,7 +52,7 @@ with --secret-env (the name of an environment variable holding it) rather than
 The URL's host must be allowed by the server's --allow-webhook-hosts (by default
 any public host; loopback and private addresses only when listed there).`,
 		Example: `  VIGIL_HOOK_SECRET=… vigil subscriptions add --url https://hooks.example.com/vigil --secret-env VIGIL_HOOK_SECRET \
-      --events finding.new,kev.added --min-severity high --repository 'registry.example/team/*'
+      --events finding.new,finding.kev_added --min-severity high --repository 'registry.example/team/*'
   vigil subscriptions add --url https://hooks.slack.com/services/… --kind slack --kev-only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
