@@ -196,10 +196,31 @@ func (s *Store) UnevaluatedPackages(ctx context.Context, digest sbom.Digest) ([]
 	if err != nil {
 		return nil, err
 	}
-	var out []IndexedPackage
+	// Most packages of an image are shared with images already assessed:
+	// find the few that are not by id alone, then read those.
+	var todo []int64
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		ps, err := s.queryPackages(ctx, `SELECT `+packageCols+` FROM packages p WHERE p.id IN (`+placeholders(len(chunk))+`) AND p.evaluated = 0`, int64Args(chunk)...)
+		rs, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM packages WHERE id IN (`+placeholders(len(chunk))+`) AND evaluated = 0`), int64Args(chunk)...)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return nil, s.wrap(err)
+			}
+			todo = append(todo, id)
+		}
+		if err := rs.Close(); err != nil {
+			return nil, s.wrap(err)
+		}
+	}
+	var out []IndexedPackage
+	for start := 0; start < len(todo); start += 500 {
+		chunk := todo[start:min(start+500, len(todo))]
+		ps, err := s.queryPackages(ctx, `SELECT `+packageCols+` FROM packages p WHERE p.id IN (`+placeholders(len(chunk))+`)`, int64Args(chunk)...)
 		if err != nil {
 			return nil, err
 		}

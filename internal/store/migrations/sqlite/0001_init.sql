@@ -64,7 +64,6 @@ CREATE TABLE packages (
 	-- against; 0 until first evaluated
 	evaluated      BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX packages_unevaluated ON packages (evaluated) WHERE evaluated = 0;
 CREATE INDEX packages_purl ON packages (purl_base);
 CREATE TABLE package_keys (
 	ecosystem  TEXT   NOT NULL,
