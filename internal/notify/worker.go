@@ -174,10 +174,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer wg.Wait()
 	done := make(chan struct{}, w.cfg.Workers)
 	idle := w.cfg.Workers
+	// Slots freed one by one are refilled in batches: each claim is a
+	// transaction, and claiming one delivery at a time made the claims,
+	// not the sending, the bound on throughput.
+	refill := max(1, w.cfg.Workers/4)
+	force := true // claim whatever is idle: at start, on a wake or a timer
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		if idle > 0 && ctx.Err() == nil {
+		if idle > 0 && (force || idle >= refill) && ctx.Err() == nil {
+			force = false
 			ds, err := w.cfg.Store.ClaimDeliveries(ctx, w.cfg.Name, idle, w.cfg.Lease)
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("claiming deliveries failed", "worker", w.cfg.Name, "err", err)
@@ -195,9 +201,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-w.wake:
+			force = true
 		case <-done:
 			idle++
 		case <-timer.C:
+			force = true
 		}
 	}
 }
