@@ -14,51 +14,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vigilproject/vigil/internal/catalog"
-	"github.com/vigilproject/vigil/internal/catalog/all"
-	"github.com/vigilproject/vigil/internal/feed"
 	"github.com/vigilproject/vigil/internal/feed/debian"
 	"github.com/vigilproject/vigil/internal/feed/osv"
-	"github.com/vigilproject/vigil/internal/image"
 	"github.com/vigilproject/vigil/internal/sbom"
+	"github.com/vigilproject/vigil/internal/sharedtest"
 	"github.com/vigilproject/vigil/internal/vulndb"
 )
-
-// sharedDir returns the shared test data directory, or skips.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("VIGIL_SHARED")
-	if dir == "" {
-		dir = "../../../shared"
-	}
-	for _, need := range []string{"images/debian-app/index.json", "vulnfeeds/debian-derived/tracker.json"} {
-		if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
-			t.Skipf("shared test data not found at %s (set VIGIL_SHARED): %v", dir, err)
-		}
-	}
-	return dir
-}
-
-// importFile parses one feed file with its real parser and stores it.
-func importFile(t testing.TB, db *vulndb.DB, u feed.Updater, file string) {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := u.Parse(context.Background(), f)
-	if err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	st, err := db.Apply(context.Background(), b, feed.SourceState{Source: b.Source})
-	if err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	if st.Skipped > 0 {
-		t.Fatalf("%s: %d records skipped: %v", file, st.Skipped, st.SkippedErrors)
-	}
-}
 
 // debianDB imports the Debian 12 tracker and its OSV form; full adds every
 // OSV archive of the shared data.
@@ -70,79 +31,26 @@ func debianDB(t testing.TB, shared string, full bool) *vulndb.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	feeds := filepath.Join(shared, "vulnfeeds")
-	importFile(t, db, debian.New(nil, ""), filepath.Join(feeds, "debian-derived/tracker.json"))
+	sharedtest.Import(t, db, debian.New(nil, ""), filepath.Join(feeds, "debian-derived/tracker.json"))
 	u, err := osv.New(nil, "Debian", osv.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	importFile(t, db, u, filepath.Join(feeds, "debian-derived/osv/Debian/all.zip"))
+	sharedtest.Import(t, db, u, filepath.Join(feeds, "debian-derived/osv/Debian/all.zip"))
 	if full {
 		for _, eco := range []string{"Go", "PyPI", "crates.io", "npm", "Maven", "Packagist", "NuGet", "RubyGems", "Ubuntu", "Alpine"} {
 			u, err := osv.New(nil, eco, osv.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			importFile(t, db, u, filepath.Join(feeds, "osv", eco, "all.zip"))
+			sharedtest.Import(t, db, u, filepath.Join(feeds, "osv", eco, "all.zip"))
 		}
 	}
 	return db
 }
 
-func inventoryOf(t testing.TB, dir string) *sbom.Inventory {
-	t.Helper()
-	im, err := image.Open(context.Background(), "oci-dir:"+dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer im.Close()
-	inv, err := catalog.Inventory(context.Background(), im, catalog.Options{Catalogers: all.Catalogers()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
-}
-
-// trackerFile is the part of the tracker dump the expectations use, read
-// independently of feed/debian.
-type trackerFile map[string]map[string]struct {
-	Releases map[string]struct {
-		Status       string `json:"status"`
-		FixedVersion string `json:"fixed_version"`
-		Urgency      string `json:"urgency"`
-	} `json:"releases"`
-}
-
-// dpkgLess answers "a lt b" for every pair with the real dpkg, in one shell.
-func dpkgLess(t *testing.T, pairs [][2]string) map[[2]string]bool {
-	t.Helper()
-	var script strings.Builder
-	for _, p := range pairs {
-		// Debian versions hold no shell metacharacters but quote anyway.
-		fmt.Fprintf(&script, "if dpkg --compare-versions '%s' lt '%s'; then echo 1; else echo 0; fi\n", p[0], p[1])
-	}
-	cmd := exec.Command("sh")
-	cmd.Stdin = strings.NewReader(script.String())
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("dpkg --compare-versions: %v", err)
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) != len(pairs) {
-		t.Fatalf("dpkg gave %d answers for %d comparisons", len(lines), len(pairs))
-	}
-	res := make(map[[2]string]bool, len(pairs))
-	for i, p := range pairs {
-		res[p] = lines[i] == "1"
-	}
-	return res
-}
-
-// TestDebianAccuracy holds the matcher to the distribution's own verdicts:
-// for every Debian package of the real images, the tracker's bookworm
-// entries for its source package decided with the real dpkg must be exactly
-// the findings.
 func TestDebianAccuracy(t *testing.T) {
-	shared := sharedDir(t)
+	shared := sharedtest.Dir(t, "vulnfeeds/debian-derived/tracker.json")
 	if _, err := exec.LookPath("dpkg"); err != nil {
 		t.Skip("dpkg not installed: the expectations need dpkg --compare-versions")
 	}
@@ -150,14 +58,14 @@ func TestDebianAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tr trackerFile
+	var tr sharedtest.Tracker
 	if err := json.Unmarshal(raw, &tr); err != nil {
 		t.Fatal(err)
 	}
 	db := debianDB(t, shared, false)
 	for _, img := range []string{"debian-minbase", "debian-app"} {
 		t.Run(img, func(t *testing.T) {
-			inv := inventoryOf(t, filepath.Join(shared, "images", img))
+			inv := sharedtest.Inventory(t, filepath.Join(shared, "images", img))
 			// Expectations, with every version comparison left to dpkg.
 			type exp struct{ pkg, cve, fixed, status string }
 			var exps []exp
@@ -189,7 +97,7 @@ func TestDebianAccuracy(t *testing.T) {
 					}
 				}
 			})
-			less := dpkgLess(t, pairs)
+			less := sharedtest.DpkgLess(t, pairs)
 			var want []string
 			for _, e := range exps {
 				_, ver, _ := strings.Cut(e.pkg, "\t")
@@ -239,9 +147,9 @@ var benchOnce sync.Once
 // BenchmarkMatch matches debian-app's inventory against every shared feed;
 // BenchmarkInventory is the inventory step it is compared with.
 func BenchmarkMatch(b *testing.B) {
-	shared := sharedDir(b)
+	shared := sharedtest.Dir(b, "vulnfeeds/debian-derived/tracker.json")
 	db := debianDB(b, shared, true)
-	inv := inventoryOf(b, filepath.Join(shared, "images", "debian-app"))
+	inv := sharedtest.Inventory(b, filepath.Join(shared, "images", "debian-app"))
 	ctx := context.Background()
 	var n int
 	for b.Loop() {
@@ -255,9 +163,9 @@ func BenchmarkMatch(b *testing.B) {
 }
 
 func BenchmarkInventory(b *testing.B) {
-	shared := sharedDir(b)
+	shared := sharedtest.Dir(b, "vulnfeeds/debian-derived/tracker.json")
 	dir := filepath.Join(shared, "images", "debian-app")
 	for b.Loop() {
-		inventoryOf(b, dir)
+		sharedtest.Inventory(b, dir)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/vigilproject/vigil/internal/images"
 	"github.com/vigilproject/vigil/internal/monitor"
 	"github.com/vigilproject/vigil/internal/sbom"
+	"github.com/vigilproject/vigil/internal/sharedtest"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/store/storetest"
 	"github.com/vigilproject/vigil/internal/vulndb"
@@ -31,18 +32,15 @@ func TestKillMidReassessment(t *testing.T) {
 		runChild(t)
 		return
 	}
-	shared := sharedDir(t)
-	if _, err := exec.LookPath("dpkg"); err != nil {
-		t.Skip("dpkg not installed: the oracle needs dpkg --compare-versions")
-	}
+	shared := sharedtest.Dir(t, snapshots)
 	feeds := filepath.Join(shared, "vulnfeeds/debian-derived")
-	early, late := readTracker(t, filepath.Join(feeds, "snapshot-early/tracker.json")), readTracker(t, filepath.Join(feeds, "snapshot-late/tracker.json"))
+	early, late := sharedtest.ReadTracker(t, filepath.Join(feeds, "snapshot-early/tracker.json")), sharedtest.ReadTracker(t, filepath.Join(feeds, "snapshot-late/tracker.json"))
 	names := []string{"debian-minbase", "debian-app"}
 	invs := map[string]*sbom.Inventory{}
 	var want []string
 	for _, name := range names {
-		invs[name] = inventoryOf(t, filepath.Join(shared, "images", name))
-		a, b := affected(t, early, invs[name]), affected(t, late, invs[name])
+		invs[name] = sharedtest.Inventory(t, filepath.Join(shared, "images", name))
+		a, b := sharedtest.Affected(t, early, "bookworm", invs[name]), sharedtest.Affected(t, late, "bookworm", invs[name])
 		for k := range b {
 			if !a[k] {
 				want = append(want, name+" "+k)

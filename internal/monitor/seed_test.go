@@ -3,9 +3,6 @@ package monitor_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,33 +11,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigilproject/vigil/internal/advisory"
-	"github.com/vigilproject/vigil/internal/catalog"
-	"github.com/vigilproject/vigil/internal/catalog/all"
-	"github.com/vigilproject/vigil/internal/feed"
 	"github.com/vigilproject/vigil/internal/feed/debian"
 	"github.com/vigilproject/vigil/internal/feed/osv"
-	"github.com/vigilproject/vigil/internal/image"
 	"github.com/vigilproject/vigil/internal/images"
 	"github.com/vigilproject/vigil/internal/monitor"
 	"github.com/vigilproject/vigil/internal/sbom"
+	"github.com/vigilproject/vigil/internal/sharedtest"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/store/storetest"
 	"github.com/vigilproject/vigil/internal/vulndb"
 )
-
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("VIGIL_SHARED")
-	if dir == "" {
-		dir = "../../../shared"
-	}
-	for _, need := range []string{"images/debian-app/index.json", "vulnfeeds/debian-derived/snapshot-early/tracker.json"} {
-		if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
-			t.Skipf("shared test data not found at %s (set VIGIL_SHARED): %v", dir, err)
-		}
-	}
-	return dir
-}
 
 // importSnapshot applies a snapshot's tracker and OSV archive as full
 // batches, as `vigil db update` would after the upstream files changed.
@@ -50,117 +30,11 @@ func importSnapshot(t testing.TB, db *vulndb.DB, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []struct {
-		u    feed.Updater
-		file string
-	}{{debian.New(nil, ""), "tracker.json"}, {u, "osv/Debian/all.zip"}} {
-		r, err := os.Open(filepath.Join(dir, f.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := f.u.Parse(context.Background(), r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := db.Apply(context.Background(), b, feed.SourceState{Source: b.Source})
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Skipped > 0 {
-			t.Fatalf("%s: %d records skipped", f.file, st.Skipped)
-		}
-	}
+	sharedtest.Import(t, db, debian.New(nil, ""), filepath.Join(dir, "tracker.json"))
+	sharedtest.Import(t, db, u, filepath.Join(dir, "osv/Debian/all.zip"))
 }
 
-func inventoryOf(t testing.TB, dir string) *sbom.Inventory {
-	t.Helper()
-	im, err := image.Open(context.Background(), "oci-dir:"+dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer im.Close()
-	inv, err := catalog.Inventory(context.Background(), im, catalog.Options{Catalogers: all.Catalogers()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
-}
-
-// tracker is the part of a tracker dump the oracle reads, independently of
-// feed/debian.
-type tracker map[string]map[string]struct {
-	Releases map[string]struct {
-		Status       string `json:"status"`
-		FixedVersion string `json:"fixed_version"`
-	} `json:"releases"`
-}
-
-func readTracker(t testing.TB, file string) tracker {
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tr tracker
-	if err := json.Unmarshal(raw, &tr); err != nil {
-		t.Fatal(err)
-	}
-	return tr
-}
-
-// affected returns "package CVE" for every Debian package of inv that the
-// tracker says is affected in bookworm: open, or fixed in a version dpkg
-// orders after the installed source version.
-func affected(t *testing.T, tr tracker, inv *sbom.Inventory) map[string]bool {
-	type cand struct{ pkg, cve, ver, fixed string }
-	var cs []cand
-	var script strings.Builder
-	for _, p := range inv.Packages {
-		if p.Ecosystem != sbom.Deb {
-			continue
-		}
-		src, ver := p.SourceName, p.SourceVersion
-		if src == "" {
-			src = p.Name
-		}
-		if ver == "" {
-			ver = p.Version
-		}
-		for cve, e := range tr[src] {
-			r, ok := e.Releases["bookworm"]
-			if !ok || (r.Status == "resolved" && r.FixedVersion == "0") {
-				continue
-			}
-			c := cand{p.Name, cve, ver, ""}
-			if r.Status == "resolved" {
-				c.fixed = r.FixedVersion
-			}
-			cs = append(cs, c)
-			if c.fixed != "" {
-				fmt.Fprintf(&script, "if dpkg --compare-versions '%s' lt '%s'; then echo 1; else echo 0; fi\n", ver, c.fixed)
-			} else {
-				script.WriteString("echo 1\n")
-			}
-		}
-	}
-	cmd := exec.Command("sh")
-	cmd.Stdin = strings.NewReader(script.String())
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("dpkg --compare-versions: %v", err)
-	}
-	answers := strings.Fields(string(out))
-	if len(answers) != len(cs) {
-		t.Fatalf("dpkg gave %d answers for %d questions", len(answers), len(cs))
-	}
-	res := map[string]bool{}
-	for i, c := range cs {
-		if answers[i] == "1" {
-			res[c.pkg+" "+c.cve] = true
-		}
-	}
-	return res
-}
+const snapshots = "vulnfeeds/debian-derived/snapshot-early/tracker.json"
 
 // TestSeedStory is the story of the seed: images registered against an
 // early snapshot of the Debian data go bad when the late snapshot brings
@@ -169,20 +43,17 @@ func affected(t *testing.T, tr tracker, inv *sbom.Inventory) map[string]bool {
 // did not, as the tracker and dpkg say, and the full re-assessment must
 // agree with the delta.
 func TestSeedStory(t *testing.T) {
-	shared := sharedDir(t)
-	if _, err := exec.LookPath("dpkg"); err != nil {
-		t.Skip("dpkg not installed: the oracle needs dpkg --compare-versions")
-	}
+	shared := sharedtest.Dir(t, snapshots)
 	feeds := filepath.Join(shared, "vulnfeeds/debian-derived")
-	early, late := readTracker(t, filepath.Join(feeds, "snapshot-early/tracker.json")), readTracker(t, filepath.Join(feeds, "snapshot-late/tracker.json"))
+	early, late := sharedtest.ReadTracker(t, filepath.Join(feeds, "snapshot-early/tracker.json")), sharedtest.ReadTracker(t, filepath.Join(feeds, "snapshot-late/tracker.json"))
 	invs := map[string]*sbom.Inventory{}
 	for _, name := range []string{"debian-minbase", "debian-app"} {
-		invs[name] = inventoryOf(t, filepath.Join(shared, "images", name))
+		invs[name] = sharedtest.Inventory(t, filepath.Join(shared, "images", name))
 	}
 	// The oracle: per image, what late affects and early did not.
 	want := map[string][]string{}
 	for name, inv := range invs {
-		a, b := affected(t, early, inv), affected(t, late, inv)
+		a, b := sharedtest.Affected(t, early, "bookworm", inv), sharedtest.Affected(t, late, "bookworm", inv)
 		for k := range b {
 			if !a[k] {
 				want[name] = append(want[name], k)
