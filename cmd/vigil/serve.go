@@ -46,6 +46,7 @@ type serveOptions struct {
 	registryConfig  string
 	shutdownTimeout time.Duration
 	updateInterval  time.Duration
+	feeds           feed.Config
 	webhookHosts    []string
 }
 
@@ -113,6 +114,9 @@ requests, requests in flight finished (up to --shutdown-timeout), workers stoppe
 	fl.StringVar(&o.registryConfig, "registry-config", "", "Docker config.json with registry credentials (env VIGIL_REGISTRY_CONFIG; default ~/.docker/config.json, $DOCKER_CONFIG)")
 	fl.DurationVar(&o.updateInterval, "update-interval", time.Hour, "how often the workers update the vulnerability database from its feeds, one replica at a time (0: never; updates made by 'vigil db update' are still followed)")
 	fl.StringSliceVar(&o.webhookHosts, "allow-webhook-hosts", nil, "hosts webhook subscriptions may deliver to: host[:port] or *.domain, comma-separated (env VIGIL_ALLOW_WEBHOOK_HOSTS; default any public host; loopback and private addresses only when listed without a wildcard)")
+	fl.StringVar(&o.feeds.Mirror, "mirror", "", "read every feed from this mirror: http(s)://… or file:///dir (env VIGIL_FEEDS_MIRROR)")
+	fl.StringSliceVar(&o.feeds.OSVEcosystems, "osv-ecosystems", nil, "OSV ecosystems the updates import (default: every ecosystem Vigil catalogs)")
+	fl.StringSliceVar(&o.feeds.AlpineBranches, "alpine-branches", nil, "Alpine secdb branches the updates import (default: the supported ones and edge)")
 	fl.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop waits for requests in flight")
 	return cmd
 }
@@ -244,7 +248,7 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		Store:   st,
 		Monitor: mon,
 		Update: func(ctx context.Context) error {
-			rep, err := updateVulnDB(ctx, vpath, feed.Config{}, log, feed.RunOptions{})
+			rep, err := updateVulnDB(ctx, vpath, o.feeds, log, feed.RunOptions{})
 			for _, s := range rep.Failed() {
 				log.Warn("feed source failed", "source", s.Source, "err", s.Err)
 			}
