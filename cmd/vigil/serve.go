@@ -240,6 +240,12 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// Replicas on PostgreSQL share the vulnerability database through the
+	// store; one SQLite server has nobody to share with.
+	var exch *dbExchange
+	if st.Dialect() == "postgres" {
+		exch = &dbExchange{st: st, adv: adv, log: log}
+	}
 	interval := o.updateInterval
 	if interval == 0 {
 		interval = -1 // the scheduler's never
@@ -248,9 +254,21 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		Store:   st,
 		Monitor: mon,
 		Update: func(ctx context.Context) error {
-			rep, err := updateVulnDB(ctx, vpath, o.feeds, log, feed.RunOptions{})
+			if exch != nil {
+				// Update the newest database the replicas share, not an
+				// older copy of this replica's.
+				if err := exch.follow(ctx); err != nil {
+					return err
+				}
+			}
+			rep, err := updateVulnDB(ctx, adv.filePath(), o.feeds, log, feed.RunOptions{})
 			for _, s := range rep.Failed() {
 				log.Warn("feed source failed", "source", s.Source, "err", s.Err)
+			}
+			if exch != nil {
+				if perr := exch.publish(ctx); perr != nil {
+					log.Warn("publishing the vulnerability database failed", "err", perr)
+				}
 			}
 			return err
 		},
@@ -319,6 +337,10 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		wg.Go(func() { sched.Run(workCtx) })
 		wg.Go(func() { notifier.Run(workCtx) })
 		wg.Go(func() { pruneDeliveries(workCtx, st, log) })
+	}
+	if exch != nil {
+		// Every replica, workers or not, answers from the shared database.
+		wg.Go(func() { exch.run(workCtx) })
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -422,6 +444,7 @@ const advisoryCheckEvery = 5 * time.Second
 // each committed update, and vulndb's lookup cache follows them.
 type advisorySource struct {
 	path  string
+	base  string // the configured path, once path moved to an installed copy
 	log   *slog.Logger
 	every time.Duration // how often the file is checked
 

@@ -120,3 +120,9 @@ func (s *Store) PutBlob(ctx context.Context, key string, data []byte) error {
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO blobs (key, data, created) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`), key, data, s.now().UnixMilli())
 	return s.wrap(err)
 }
+
+// DeleteBlob removes a shared blob; absent keys are no error.
+func (s *Store) DeleteBlob(ctx context.Context, key string) error {
+	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM blobs WHERE key = ?`), key)
+	return s.wrap(err)
+}
