@@ -66,7 +66,7 @@ except with --dev, which lets requests from loopback in without one and requires
 loopback --listen address.
 
 The workers update the vulnerability database from its feeds every
---update-interval (one replica at a time; the mirror is $VIGIL_FEEDS_MIRROR), and
+--update-interval (one replica at a time; --mirror or $VIGIL_FEEDS_MIRROR), and
 re-assess the stored images its changes concern, recording what changed as events
 (GET /v1/events). An update can also be asked for (POST /v1/db/update, or 'vigil db
 update' on the server's host, which the server follows within seconds).
