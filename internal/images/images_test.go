@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -244,51 +243,6 @@ func TestAddReference(t *testing.T) {
 	due, _ := st.TagsCheckedBefore(ctx, j1.Created.Add(1), 10)
 	if len(due) != 2 {
 		t.Errorf("tracked tags = %+v, want app:1 and app:latest", due)
-	}
-}
-
-func TestGuardDial(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	addr := ln.Addr().String()
-	ctx := context.Background()
-	for _, tc := range []struct {
-		allow []string
-		addr  string
-		ok    bool
-	}{
-		{nil, addr, false},                   // loopback is never reached implicitly
-		{[]string{"*.0.0.1"}, addr, false},   // nor through a wildcard
-		{[]string{addr}, addr, true},         // named exactly
-		{[]string{"127.0.0.1"}, addr, true},  // host named, any port
-		{[]string{"localhost"}, addr, false}, // another name is not this address
-		{nil, "169.254.169.254:80", false},   // cloud metadata
-		{nil, "10.0.0.1:443", false},         // private
-		{[]string{"registry.example"}, "[::1]:443", false},
-	} {
-		g := &images.Guard{Allow: tc.allow}
-		c, err := g.Dial(ctx, "tcp", tc.addr)
-		if c != nil {
-			c.Close()
-		}
-		if (err == nil) != tc.ok {
-			t.Errorf("Guard{%v}.Dial(%s) = %v, want ok=%v", tc.allow, tc.addr, err, tc.ok)
-		}
-		if !tc.ok && err != nil && !errors.Is(err, images.ErrNotAllowed) {
-			t.Errorf("Guard{%v}.Dial(%s) = %v, want ErrNotAllowed", tc.allow, tc.addr, err)
-		}
 	}
 }
 
