@@ -34,6 +34,7 @@ import (
 	"github.com/vigilproject/vigil/internal/images"
 	"github.com/vigilproject/vigil/internal/sbom"
 	"github.com/vigilproject/vigil/internal/server/api"
+	"github.com/vigilproject/vigil/internal/sharedtest"
 	"github.com/vigilproject/vigil/internal/store"
 	"github.com/vigilproject/vigil/internal/store/storetest"
 	"github.com/vigilproject/vigil/internal/vulndb"
@@ -315,28 +316,12 @@ type impactWant struct {
 	both     string   // a CVE hitting both images, when there is one
 }
 
-// trackerFile is the part of the Debian tracker dump the expectations use,
-// read independently of internal/feed/debian.
-type trackerFile map[string]map[string]struct {
-	Releases map[string]struct {
-		Status       string `json:"status"`
-		FixedVersion string `json:"fixed_version"`
-	} `json:"releases"`
-}
-
 // expectImpact chooses, from the tracker, a CVE that affects packages of
 // debian-app and none of debian-minbase, all fixed in bookworm, and lists debian-app's affected packages, every version
 // comparison made by the real dpkg.
 func expectImpact(t *testing.T) impactWant {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(sharedDir(t), "vulnfeeds/debian-derived/tracker.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tr trackerFile
-	if err := json.Unmarshal(raw, &tr); err != nil {
-		t.Fatal(err)
-	}
+	tr := sharedtest.ReadTracker(t, filepath.Join(sharedDir(t), "vulnfeeds/debian-derived/tracker.json"))
 	type hit struct{ pkg, version, fixed, purl string }
 	// affected[image][cve]: the packages it hits; open[cve]: hit by an
 	// entry without a fix.
@@ -372,7 +357,7 @@ func expectImpact(t *testing.T) impactWant {
 			}
 		}
 	}
-	less := dpkgLess(t, pairs)
+	less := sharedtest.DpkgLess(t, pairs)
 	for i, c := range cands {
 		if less[pairs[i]] {
 			affected[c.img][c.cve] = append(affected[c.img][c.cve], c.h)
@@ -417,29 +402,4 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// dpkgLess answers "a lt b" for every pair with the real dpkg, in one
-// shell.
-func dpkgLess(t *testing.T, pairs [][2]string) map[[2]string]bool {
-	t.Helper()
-	var script strings.Builder
-	for _, p := range pairs {
-		fmt.Fprintf(&script, "if dpkg --compare-versions '%s' lt '%s'; then echo 1; else echo 0; fi\n", p[0], p[1])
-	}
-	cmd := exec.Command("sh")
-	cmd.Stdin = strings.NewReader(script.String())
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("dpkg --compare-versions: %v", err)
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) != len(pairs) {
-		t.Fatalf("dpkg gave %d answers for %d comparisons", len(lines), len(pairs))
-	}
-	res := make(map[[2]string]bool, len(pairs))
-	for i, p := range pairs {
-		res[p] = lines[i] == "1"
-	}
-	return res
 }
