@@ -107,8 +107,7 @@ func distroOf(inv *sbom.Inventory) string {
 }
 
 // PutImage stores an image's inventory and its rows of the reverse index,
-// replacing what was stored for the same digest (its findings are kept
-// until the next SetAssessment).
+// replacing what was stored for the same digest.
 func (s *Store) PutImage(ctx context.Context, n *NewImage) (Image, error) {
 	ims, err := s.PutImages(ctx, []*NewImage{n})
 	if err != nil {
@@ -467,59 +466,6 @@ func (s *Store) Inventory(ctx context.Context, digest sbom.Digest) (*sbom.Invent
 		return nil, fmt.Errorf("store: image %s: damaged inventory: %w", digest, err)
 	}
 	return &inv, nil
-}
-
-// Assessment returns an image's last assessment; ErrNotFound when it was
-// never assessed.
-func (s *Store) Assessment(ctx context.Context, digest sbom.Digest) (*Assessment, error) {
-	var blob []byte
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT d.findings FROM images i JOIN image_data d ON d.image_id = i.id WHERE i.digest = ?`), string(digest)).Scan(&blob)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && blob == nil) {
-		return nil, fmt.Errorf("%w: assessment of %s", ErrNotFound, digest)
-	}
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	var a Assessment
-	if err := decompress(blob, &a); err != nil {
-		return nil, fmt.Errorf("store: image %s: damaged findings: %w", digest, err)
-	}
-	return &a, nil
-}
-
-// SetAssessment records the result of matching an image.
-func (s *Store) SetAssessment(ctx context.Context, digest sbom.Digest, a *Assessment) error {
-	blob, err := compress(a)
-	if err != nil {
-		return fmt.Errorf("store: %s: encoding findings: %w", digest, err)
-	}
-	sum := Summarize(a.Findings)
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(err)
-	}
-	defer tx.Rollback()
-	var id int64
-	var invSize int64
-	err = tx.QueryRowContext(ctx, s.q(`SELECT i.id, LENGTH(d.inventory) FROM images i JOIN image_data d ON d.image_id = i.id WHERE i.digest = ?`), string(digest)).Scan(&id, &invSize)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: image %s", ErrNotFound, digest)
-	}
-	if err != nil {
-		return s.wrap(err)
-	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET findings = ? WHERE image_id = ?`), blob, id); err != nil {
-		return s.wrap(err)
-	}
-	_, err = tx.ExecContext(ctx, s.q(`UPDATE images SET assessed_at = ?, db_version = ?,
-		n_critical = ?, n_high = ?, n_medium = ?, n_low = ?, n_negligible = ?, n_unknown = ?, n_fixable = ?, n_kev = ?, max_severity = ?,
-		size = ? + packages * 32 + ? WHERE id = ?`),
-		ms(a.At), a.DBVersion, sum.Critical, sum.High, sum.Medium, sum.Low, sum.Negligible, sum.Unknown, sum.Fixable, sum.KEV, int(sum.Max),
-		invSize, len(blob), id)
-	if err != nil {
-		return s.wrap(err)
-	}
-	return s.wrap(tx.Commit())
 }
 
 // DeleteImage removes an image, its data and its rows of the reverse

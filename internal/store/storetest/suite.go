@@ -28,7 +28,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReverseIndex", testReverseIndex},
 		{"ReplaceAndDelete", testReplaceAndDelete},
 		{"ListImages", testListImages},
-		{"Assessment", testAssessment},
+		{"Evaluation", testEvaluation},
 		{"JobsDedupe", testJobsDedupe},
 		{"JobsClaimedOnce", testJobsClaimedOnce},
 		{"JobsLeaseExpiry", testJobsLeaseExpiry},
@@ -298,42 +298,108 @@ func finding(id string, sev advisory.Severity, fixed, kev bool) advisory.Finding
 	return f
 }
 
-func testAssessment(t *testing.T, s *store.Store, clock *Clock) {
+// evaluate applies findings to the one unevaluated package of each
+// image given, at a database version, and returns the events recorded.
+func evaluate(t *testing.T, s *store.Store, version int64, fs map[sbom.Digest][]advisory.Finding) []store.Event {
+	t.Helper()
 	ctx := context.Background()
-	put(t, s, "sha256:a", "r/a", Inventory(0, openssl))
-	if _, err := s.Assessment(ctx, "sha256:a"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("Assessment before any = %v, want ErrNotFound", err)
+	ev := store.Evaluation{Version: version, Findings: map[int64][]advisory.Finding{}}
+	for d, f := range fs {
+		ps, err := s.UnevaluatedPackages(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			ev.Findings[p.ID] = f
+		}
 	}
-	a := &store.Assessment{
-		Findings: []advisory.Finding{
-			finding("CVE-1", advisory.SeverityCritical, true, true),
-			finding("CVE-2", advisory.SeverityHigh, false, false),
-			finding("CVE-3", advisory.SeverityLow, true, false),
-			finding("CVE-4", advisory.SeverityCritical, true, false),
-		},
-		Warnings: []string{"w"}, DBVersion: 42, At: clock.Now(),
-	}
-	a.Findings[3].Suppressed = &advisory.Suppression{Kind: "vex", Status: "not_affected"}
-	if err := s.SetAssessment(ctx, "sha256:a", a); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Assessment(ctx, "sha256:a")
+	evs, err := s.ApplyEvaluation(ctx, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(a, got); diff != "" {
-		t.Errorf("Assessment (-want +got):\n%s", diff)
+	return evs
+}
+
+// testEvaluation follows one shared package's findings through
+// evaluations: counts of the images holding it, the events of the
+// assessed ones only, no event twice, and stale evaluations ignored.
+func testEvaluation(t *testing.T, s *store.Store, clock *Clock) {
+	ctx := context.Background()
+	put(t, s, "sha256:a", "r/a", Inventory(1, openssl, zlib))
+	put(t, s, "sha256:b", "r/b", Inventory(0, openssl))
+	pkgs, err := s.PackagesByKey(ctx, store.Key{Ecosystem: "Debian:12", Name: "openssl"})
+	if err != nil || len(pkgs) != 1 {
+		t.Fatalf("PackagesByKey = %v, %v", pkgs, err)
 	}
-	im, _ := s.Image(ctx, "sha256:a")
-	want := store.Summary{Critical: 1, High: 1, Low: 1, Fixable: 2, KEV: 1, Max: advisory.SeverityCritical}
-	if diff := cmp.Diff(want, im.Summary); diff != "" {
-		t.Errorf("Summary (-want +got):\n%s", diff)
+	ssl := pkgs[0].ID
+	apply := func(version int64, fs ...advisory.Finding) []store.Event {
+		t.Helper()
+		evs, err := s.ApplyEvaluation(ctx, store.Evaluation{Version: version, Findings: map[int64][]advisory.Finding{ssl: fs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
 	}
-	if im.DBVersion != 42 || !im.Assessed.Equal(clock.Now()) {
-		t.Errorf("image assessed %v against %d, want %v and 42", im.Assessed, im.DBVersion, clock.Now())
+	types := func(evs []store.Event) []string {
+		var out []string
+		for _, e := range evs {
+			out = append(out, string(e.Digest)+" "+e.Type+" "+e.VulnID)
+		}
+		return out
 	}
-	if err := s.SetAssessment(ctx, "sha256:nope", a); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("SetAssessment(unknown) = %v", err)
+	// Baseline: A's packages evaluated and A assessed; B never assessed.
+	if evs := apply(1, finding("CVE-1", advisory.SeverityHigh, false, false)); len(evs) != 0 {
+		t.Errorf("first evaluation recorded %v, want no event (no image assessed yet)", types(evs))
+	}
+	evaluate(t, s, 1, map[sbom.Digest][]advisory.Finding{"sha256:a": nil})
+	im, err := s.AssessImage(ctx, "sha256:a", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.Summary{High: 1, Max: advisory.SeverityHigh}); im.Summary != want || im.DBVersion != 1 || !im.Assessed.Equal(clock.Now()) {
+		t.Errorf("baseline of A = %+v (db %d, at %v), want %+v", im.Summary, im.DBVersion, im.Assessed, want)
+	}
+
+	clock.Advance(time.Minute)
+	// Version 2: a fix appears for CVE-1, CVE-2 is new, critical and
+	// fixable: A goes bad. B, not assessed, gets no event.
+	evs := apply(2, finding("CVE-1", advisory.SeverityHigh, true, false), finding("CVE-2", advisory.SeverityCritical, true, false))
+	want := []string{"sha256:a finding.fix_available CVE-1", "sha256:a finding.new CVE-2", "sha256:a image.went_bad "}
+	if diff := cmp.Diff(want, types(evs)); diff != "" {
+		t.Errorf("events of version 2 (-want +got):\n%s", diff)
+	}
+	im, _ = s.Image(ctx, "sha256:a")
+	if want := (store.Summary{Critical: 1, High: 1, Fixable: 2, Max: advisory.SeverityCritical}); im.Summary != want || im.DBVersion != 2 {
+		t.Errorf("A after version 2 = %+v (db %d), want %+v at 2", im.Summary, im.DBVersion, want)
+	}
+	// The same evaluation again records nothing; an older one is ignored.
+	if evs := apply(2, finding("CVE-1", advisory.SeverityHigh, true, false), finding("CVE-2", advisory.SeverityCritical, true, false)); len(evs) != 0 {
+		t.Errorf("the same evaluation twice recorded %v", types(evs))
+	}
+	if evs := apply(1); len(evs) != 0 {
+		t.Errorf("a stale evaluation recorded %v", types(evs))
+	}
+	// Version 3: CVE-2 withdrawn, CVE-1 now critical and known exploited:
+	// A stays bad (KEV), so no image event.
+	evs = apply(3, finding("CVE-1", advisory.SeverityCritical, true, true))
+	want = []string{"sha256:a finding.severity_changed CVE-1", "sha256:a finding.kev_added CVE-1", "sha256:a finding.resolved CVE-2"}
+	if diff := cmp.Diff(want, types(evs)); diff != "" {
+		t.Errorf("events of version 3 (-want +got):\n%s", diff)
+	}
+	evs = apply(4)
+	want = []string{"sha256:a finding.resolved CVE-1", "sha256:a image.recovered "}
+	if diff := cmp.Diff(want, types(evs)); diff != "" {
+		t.Errorf("events of version 4 (-want +got):\n%s", diff)
+	}
+	got, err := s.Events(ctx, 0, 100)
+	if err != nil || len(got) != 8 {
+		t.Errorf("Events = %d, %v; want the 8 recorded", len(got), err)
+	}
+	if e := got[1]; e.Data.Package == nil || e.Data.Package.Name != "libssl3" || e.Data.Vulnerability.ID != "CVE-2" || e.Data.DBVersion != 2 || e.Repository != "r/a" {
+		t.Errorf("event data %+v", e)
+	}
+	if _, err := s.AssessImage(ctx, "sha256:nope", 1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AssessImage(unknown) = %v", err)
 	}
 }
 
@@ -343,17 +409,20 @@ func testListImages(t *testing.T, s *store.Store, clock *Clock) {
 	for i := range 40 {
 		repo := fmt.Sprintf("registry.example/team%d/app", i%3)
 		d := fmt.Sprintf("sha256:%03d", i)
-		put(t, s, d, repo, Inventory(0, openssl))
+		put(t, s, d, repo, Inventory(0, [3]string{fmt.Sprintf("pkg%d", i), fmt.Sprintf("src%d", i), "1"}))
 		var fs []advisory.Finding
 		if sev := sevs[i%4]; sev != advisory.SeverityUnknown {
 			fs = append(fs, finding("CVE-X", sev, i%2 == 0, i%5 == 0))
 		}
-		at := clock.Now()
+		evaluate(t, s, 1, map[sbom.Digest][]advisory.Finding{sbom.Digest(d): fs})
 		if i < 10 {
-			at = at.Add(-48 * time.Hour)
+			clock.Advance(-48 * time.Hour)
 		}
-		if err := s.SetAssessment(ctx, sbom.Digest(d), &store.Assessment{Findings: fs, DBVersion: 1, At: at}); err != nil {
+		if _, err := s.AssessImage(ctx, sbom.Digest(d), 1); err != nil {
 			t.Fatal(err)
+		}
+		if i < 10 {
+			clock.Advance(48 * time.Hour)
 		}
 		clock.Advance(time.Second)
 	}

@@ -35,12 +35,11 @@ CREATE INDEX images_severity ON images (max_severity, id);
 CREATE INDEX images_base ON images (base_name, id);
 CREATE INDEX images_assessed ON images (assessed_at);
 
--- Inventories and findings, zstd-compressed JSON, apart from the rows
--- that lists scan.
+-- Inventories, zstd-compressed JSON, apart from the rows that lists
+-- scan.
 CREATE TABLE image_data (
 	image_id  BIGINT PRIMARY KEY,
 	inventory BYTEA NOT NULL,
-	findings  BYTEA,
 	-- the ids of the image's packages, 8 bytes each, little-endian: the
 	-- forward side of the reverse index, kept here so that postings need
 	-- only their (package_id, image_id) key
