@@ -241,19 +241,7 @@ func (s *Store) queryPackages(ctx context.Context, q string, args ...any) ([]Ind
 // queryPackagesOn runs a query selecting packageCols.
 func (s *Store) queryPackagesOn(ctx context.Context, db rowsQuerier, q string, args ...any) ([]IndexedPackage, error) {
 	rs, err := db.QueryContext(ctx, s.q(q), args...)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rs.Close()
-	var out []IndexedPackage
-	for rs.Next() {
-		p, err := scanPackage(rs)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, p)
-	}
-	return out, s.wrap(rs.Err())
+	return collect(s, rs, err, scanPackage)
 }
 
 // Evaluation is the result of matching distinct packages against one
@@ -791,4 +779,21 @@ func (s *Store) MarkAssessed(ctx context.Context, version int64) error {
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE images SET db_version = ?, assessed_at = ? WHERE assessed_at > 0 AND db_version < ?`),
 		version, s.now().UnixMilli(), version)
 	return s.wrap(err)
+}
+
+// collect reads every row of a query with scan; err is the query's.
+func collect[T any](s *Store, rs *sql.Rows, err error, scan func(rowScanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rs.Close()
+	var out []T
+	for rs.Next() {
+		v, err := scan(rs)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		out = append(out, v)
+	}
+	return out, s.wrap(rs.Err())
 }

@@ -183,19 +183,7 @@ func (s *Store) Jobs(ctx context.Context, state string, limit int) ([]Job, error
 	}
 	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
 	rs, err := s.db.QueryContext(ctx, s.q(q), args...)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rs.Close()
-	var out []Job
-	for rs.Next() {
-		j, err := scanJob(rs)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, j)
-	}
-	return out, s.wrap(rs.Err())
+	return collect(s, rs, err, scanJob)
 }
 
 // PruneJobs deletes finished jobs last updated before t.

@@ -197,19 +197,7 @@ func (s *Store) CreateSubscription(ctx context.Context, n NewSubscription) (Subs
 // Subscriptions lists the subscriptions, oldest first.
 func (s *Store) Subscriptions(ctx context.Context) ([]Subscription, error) {
 	rs, err := s.db.QueryContext(ctx, `SELECT `+subscriptionCols("s")+` FROM subscriptions s ORDER BY s.id`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rs.Close()
-	var out []Subscription
-	for rs.Next() {
-		sub, err := scanSubscription(rs)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, sub)
-	}
-	return out, s.wrap(rs.Err())
+	return collect(s, rs, err, scanSubscription)
 }
 
 // Subscription returns a subscription by id.

@@ -84,19 +84,7 @@ func (s *Store) VerifyToken(ctx context.Context, secret string) (Token, error) {
 // Tokens lists every token, revoked ones included.
 func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
 	rs, err := s.db.QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens ORDER BY id`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rs.Close()
-	var out []Token
-	for rs.Next() {
-		t, err := scanToken(rs)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, t)
-	}
-	return out, s.wrap(rs.Err())
+	return collect(s, rs, err, scanToken)
 }
 
 // RevokeToken revokes a token by id.
