@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -655,7 +656,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []Event) ([
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b Event) int { return int(a.Seq - b.Seq) })
+	slices.SortFunc(out, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
 	if err := s.enqueueDeliveries(ctx, tx, out); err != nil {
 		return nil, err
 	}
@@ -796,4 +797,10 @@ func collect[T any](s *Store, rs *sql.Rows, err error, scan func(rowScanner) (T,
 		out = append(out, v)
 	}
 	return out, s.wrap(rs.Err())
+}
+
+// collectQuery runs a query on the store and collects its rows with scan.
+func collectQuery[T any](ctx context.Context, s *Store, q string, scan func(rowScanner) (T, error), args ...any) ([]T, error) {
+	rs, err := s.db.QueryContext(ctx, s.q(q), args...)
+	return collect(s, rs, err, scan)
 }

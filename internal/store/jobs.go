@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vigilproject/vigil/internal/advisory"
@@ -204,33 +203,30 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM packages`).Scan(&st.Packages); err != nil {
 		return st, s.wrap(err)
 	}
-	for _, q := range []struct {
-		sql string
-		fn  func(k string, n int)
-	}{
-		{`SELECT CAST(max_severity AS TEXT), COUNT(*) FROM images GROUP BY max_severity`, func(k string, n int) {
-			var v int
-			fmt.Sscan(k, &v)
-			st.BySeverity[advisory.Severity(v)] = n
-		}},
-		{`SELECT state, COUNT(*) FROM jobs GROUP BY state`, func(k string, n int) { st.Jobs[k] = n }},
-	} {
-		rs, err := s.db.QueryContext(ctx, q.sql)
-		if err != nil {
-			return st, s.wrap(err)
-		}
-		for rs.Next() {
-			var k string
-			var n int
-			if err := rs.Scan(&k, &n); err != nil {
-				rs.Close()
-				return st, s.wrap(err)
-			}
-			q.fn(strings.TrimSpace(k), n)
-		}
-		if err := rs.Close(); err != nil {
-			return st, s.wrap(err)
-		}
+	type sevCount struct{ sev, n int }
+	sevs, err := collectQuery(ctx, s, `SELECT max_severity, COUNT(*) FROM images GROUP BY max_severity`, func(r rowScanner) (sevCount, error) {
+		var c sevCount
+		return c, r.Scan(&c.sev, &c.n)
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, c := range sevs {
+		st.BySeverity[advisory.Severity(c.sev)] = c.n
+	}
+	type stateCount struct {
+		state string
+		n     int
+	}
+	states, err := collectQuery(ctx, s, `SELECT state, COUNT(*) FROM jobs GROUP BY state`, func(r rowScanner) (stateCount, error) {
+		var c stateCount
+		return c, r.Scan(&c.state, &c.n)
+	})
+	if err != nil {
+		return st, err
+	}
+	for _, c := range states {
+		st.Jobs[c.state] = c.n
 	}
 	return st, nil
 }
