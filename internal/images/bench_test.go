@@ -563,3 +563,54 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkIngest times only the ingest of the generated fleet (no
+// assessment, no advisories), into a fresh store per backend: the quick
+// loop for work on the ingest path. BenchmarkFleet/*/Ingest is the figure
+// of record.
+//
+//	VIGIL_BENCH_IMAGES=3000 go test ./internal/images -run '^$' -bench Ingest -benchtime 1x
+func BenchmarkIngest(b *testing.B) {
+	n := fleetSize()
+	f := newFleet()
+	docs := make([][]byte, n)
+	for i := range n {
+		docs[i], _ = json.Marshal(f.image(i))
+	}
+	for _, be := range storetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			for range b.N {
+				st, err := store.Open(context.Background(), be.DSN(b), store.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				svc, err := images.New(images.Config{Store: st})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start, cpu0 := time.Now(), cpuTime()
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				for range 16 {
+					wg.Go(func() {
+						for {
+							i := int(next.Add(1)) - 1
+							if i >= n {
+								return
+							}
+							if _, err := svc.AddSBOM(context.Background(), images.SBOMUpload{Body: bytes.NewReader(docs[i])}); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "images/s")
+				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(n), "cpu-ms/image")
+				b.ReportMetric(0, "ns/op")
+				st.Close()
+			}
+		})
+	}
+}

@@ -151,6 +151,11 @@ func storeKeys(inv *sbom.Inventory, p *sbom.Package) []store.Key {
 // its packages' findings. The first assessment is the image's baseline;
 // later changes come through the monitor as events.
 func (s *Service) Assess(ctx context.Context, digest sbom.Digest) (store.Image, error) {
+	// Images stored meanwhile have their postings indexed together, so
+	// that this image's first assessment does not index its own alone.
+	if _, err := s.cfg.Store.IndexPending(ctx, pendingBatch); err != nil {
+		return store.Image{}, err
+	}
 	adv, err := s.advisories()
 	if err != nil {
 		return store.Image{}, err

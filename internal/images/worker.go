@@ -67,6 +67,17 @@ func (s *Service) work(ctx context.Context, worker string, poll time.Duration) {
 			continue
 		}
 		if j == nil {
+			// Idle: index the postings of images stored without a
+			// queued assessment.
+			for ctx.Err() == nil {
+				n, err := s.cfg.Store.IndexPending(ctx, pendingBatch)
+				if err != nil && ctx.Err() == nil {
+					s.log.Warn("indexing stored images failed", "worker", worker, "err", err)
+				}
+				if err != nil || n < pendingBatch {
+					break
+				}
+			}
 			select {
 			case <-ctx.Done():
 			case <-s.wake:
@@ -77,6 +88,10 @@ func (s *Service) work(ctx context.Context, worker string, poll time.Duration) {
 		s.runJob(ctx, worker, j)
 	}
 }
+
+// pendingBatch is how many stored images' postings are indexed in one
+// transaction.
+const pendingBatch = 500
 
 func sleep(ctx context.Context, d time.Duration) {
 	select {

@@ -6,10 +6,13 @@ package sbomfile
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/vigilproject/vigil/internal/sbom"
 )
@@ -71,15 +74,65 @@ func decode(ctx context.Context, name string, data []byte) (*sbom.Inventory, err
 
 // jsonHead holds the top-level fields that tell the JSON formats apart.
 type jsonHead struct {
-	SchemaVersion *int            `json:"schemaVersion"`
-	Packages      json.RawMessage `json:"packages"`
-	BOMFormat     string          `json:"bomFormat"`
-	SPDXVersion   string          `json:"spdxVersion"`
+	SchemaVersion *int
+	Packages      bool // a "packages" member, even null
+	BOMFormat     string
+	SPDXVersion   string
+}
+
+// lenient keeps the reading of JSON as forgiving as encoding/json's:
+// member names matched regardless of case, invalid UTF-8 replaced, the
+// last of duplicate names kept. What each format requires is for its
+// decoder to check.
+var lenient = json.JoinOptions(json.MatchCaseInsensitiveNames(true), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+
+// readHead reads the top-level members that name the format, skipping
+// every other value without decoding it: one pass over the document.
+func readHead(data []byte) (jsonHead, error) {
+	var head jsonHead
+	dec := jsontext.NewDecoder(bytes.NewReader(data), lenient)
+	if tok, err := dec.ReadToken(); err != nil {
+		return head, err
+	} else if tok.Kind() != '{' {
+		return head, fmt.Errorf("top-level %v is not an object", tok.Kind())
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return head, err
+		}
+		var dst any
+		switch name := tok.String(); {
+		case strings.EqualFold(name, "schemaVersion"):
+			dst = &head.SchemaVersion
+		case strings.EqualFold(name, "bomFormat"):
+			dst = &head.BOMFormat
+		case strings.EqualFold(name, "spdxVersion"):
+			dst = &head.SPDXVersion
+		case strings.EqualFold(name, "packages"):
+			head.Packages = true
+		}
+		if dst == nil {
+			err = dec.SkipValue()
+		} else {
+			err = json.UnmarshalDecode(dec, dst, lenient)
+		}
+		if err != nil {
+			return head, err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return head, err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return head, errors.New("data after the top-level object")
+	}
+	return head, nil
 }
 
 func decodeJSON(ctx context.Context, name string, data []byte) (*sbom.Inventory, error) {
-	var head jsonHead
-	if err := json.Unmarshal(data, &head); err != nil {
+	head, err := readHead(data)
+	if err != nil {
 		return nil, fmt.Errorf("decoding JSON: %w", err)
 	}
 	switch {
@@ -87,7 +140,7 @@ func decodeJSON(ctx context.Context, name string, data []byte) (*sbom.Inventory,
 		return decodeCycloneDXJSON(ctx, name, data)
 	case head.SPDXVersion != "":
 		return decodeSPDXJSON(ctx, name, data)
-	case head.SchemaVersion != nil && head.Packages != nil:
+	case head.SchemaVersion != nil && head.Packages:
 		return decodeVigil(*head.SchemaVersion, data)
 	}
 	return nil, ErrUnknownFormat
@@ -101,7 +154,7 @@ func decodeVigil(version int, data []byte) (*sbom.Inventory, error) {
 		return nil, fmt.Errorf("Vigil inventory schema version %d is not valid", version)
 	}
 	var inv sbom.Inventory
-	if err := json.Unmarshal(data, &inv); err != nil {
+	if err := json.Unmarshal(data, &inv, lenient); err != nil {
 		return nil, fmt.Errorf("decoding Vigil inventory: %w", err)
 	}
 	return &inv, nil

@@ -188,6 +188,10 @@ func TestBadInput(t *testing.T) {
 		{"deep.xml", strings.Repeat("<a>", 200000), nil},
 		{"array.json", `[1,2]`, ErrUnknownFormat},
 		{"html.xml", `<html><body/></html>`, nil},
+		{"trailing.json", `{"schemaVersion": 1, "packages": []} {}`, nil},
+		{"badversion.json", `{"schemaVersion": "one", "packages": []}`, nil},
+		{"badpackages.json", `{"schemaVersion": 1, "packages": {"name": 1}}`, nil},
+		{"unclosed.json", `{"schemaVersion": 1, "packages": [`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,5 +223,58 @@ func TestTooLarge(t *testing.T) {
 	_, err := Read(context.Background(), "huge.json", io.MultiReader(strings.NewReader("{"), endless{}))
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "huge.json") {
 		t.Fatalf("err = %v, want ErrTooLarge naming the file", err)
+	}
+}
+
+// TestVigilJSONExact reads Vigil's own JSON back field for field, with
+// everything an inventory can hold, as encoding/json would have.
+func TestVigilJSONExact(t *testing.T) {
+	want := fixtureInventory()
+	want.Source.ManifestDigest = sbom.Digest("sha256:" + strings.Repeat("ab", 32))
+	want.BaseImage = sbom.BaseImage{Source: sbom.BaseFromAnnotation, Name: "debian:12", Digest: sbom.Digest("sha256:" + strings.Repeat("cd", 32)), Layers: 1}
+	want.Layers = append(want.Layers, sbom.Layer{Index: 1, DiffID: "sha256:bb", Base: true})
+	want.Packages[0].Layer = sbom.LayerRef{Index: 1, DiffID: "sha256:bb"}
+	want.Packages[0].InBase = true
+	want.Packages[0].Licenses = []sbom.License{{SPDX: "Apache-2.0", Value: "Apache 2"}, {Value: "\u00e9t\u00e9 \u2603"}}
+	var buf bytes.Buffer
+	if err := report.WriteInventory(&buf, want, report.FormatJSON, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(context.Background(), "inv.json", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("read back (-want +got):\n%s", diff)
+	}
+}
+
+// TestVigilJSONLenient keeps what encoding/json accepted: member names in
+// any case, the last of duplicate names, invalid UTF-8 replaced, and a
+// null package list.
+func TestVigilJSONLenient(t *testing.T) {
+	tests := []struct {
+		name, input string
+		want        []string // name@version of the packages
+	}{
+		{"case.json", `{"SchemaVersion": 1, "PACKAGES": [{"Name": "zlib", "VERSION": "1.3"}]}`, []string{"zlib@1.3"}},
+		{"dup.json", `{"schemaVersion": 1, "packages": [{"name": "a", "name": "zlib", "version": "1"}]}`, []string{"zlib@1"}},
+		{"utf8.json", "{\"schemaVersion\": 1, \"packages\": [{\"name\": \"z\xfflib\", \"version\": \"1\"}]}", []string{"z\ufffdlib@1"}},
+		{"null.json", `{"schemaVersion": 1, "packages": null}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv, err := Read(context.Background(), tt.name, strings.NewReader(tt.input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range inv.Packages {
+				got = append(got, p.Name+"@"+p.Version)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("packages (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -703,12 +703,21 @@ func (s *Store) AssessImage(ctx context.Context, digest sbom.Digest, version int
 	}
 	defer tx.Rollback()
 	var id int64
-	err = tx.QueryRowContext(ctx, s.q(`SELECT id FROM images WHERE digest = ?`), string(digest)).Scan(&id)
+	var pending []byte
+	err = tx.QueryRowContext(ctx, s.q(`SELECT i.id, CASE WHEN i.posted = 0 THEN d.pending END FROM images i
+		LEFT JOIN image_data d ON d.image_id = i.id WHERE i.digest = ?`), string(digest)).Scan(&id, &pending)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Image{}, fmt.Errorf("%w: image %s", ErrNotFound, digest)
 	}
 	if err != nil {
 		return Image{}, s.wrap(err)
+	}
+	// An assessed image's postings are indexed: delta re-assessment finds
+	// the images to update through the index.
+	if pending != nil {
+		if err := s.post(ctx, tx, []pendingImage{{id, pending}}); err != nil {
+			return Image{}, err
+		}
 	}
 	ids, err := s.imagePackageIDs(ctx, tx, id)
 	if err != nil {

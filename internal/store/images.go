@@ -130,11 +130,12 @@ type pkgRow struct {
 // prepared is one image of a PutImages batch, encoded outside the
 // transaction.
 type prepared struct {
-	n    *NewImage
-	blob []byte
-	ids  []byte // encodeIDs of the package ids
-	rows []pkgRow
-	size int64
+	n     *NewImage
+	blob  []byte
+	ids   []byte // encodeIDs of the package ids
+	posts []byte // encodePostings of the image's postings
+	rows  []pkgRow
+	size  int64
 }
 
 func prepare(n *NewImage) (*prepared, error) {
@@ -159,11 +160,13 @@ func prepare(n *NewImage) (*prepared, error) {
 		rows = append(rows, pkgRow{id: id, p: p, dkey: dkey, layer: p.Layer.Index, base: p.InBase, keys: n.Keys, inv: inv})
 	}
 	ids := make([]int64, len(rows))
+	posts := make([]Posting, len(rows))
 	for i, r := range rows {
 		ids[i] = r.id
+		posts[i] = Posting{PackageID: r.id, LayerIndex: r.layer, InBase: r.base}
 	}
 	slices.Sort(ids)
-	return &prepared{n: n, blob: blob, ids: encodeIDs(ids), rows: rows, size: int64(len(blob)) + int64(len(rows))*40}, nil
+	return &prepared{n: n, blob: blob, ids: encodeIDs(ids), posts: encodePostings(posts), rows: rows, size: int64(len(blob)) + int64(len(rows))*40}, nil
 }
 
 // PutImages stores several images in one transaction: what PutImage does
@@ -282,30 +285,9 @@ func (s *Store) putImages(ctx context.Context, ps []*prepared) ([]Image, error) 
 		return nil, s.wrap(err)
 	}
 
-	// The image's postings, in package order within the batch.
-	type posting struct {
-		pkg, image int64
-		layer      int
-		base       bool
-	}
-	var posts []posting
-	for i, p := range ps {
-		for _, r := range p.rows {
-			posts = append(posts, posting{r.id, ids[i], r.layer, r.base})
-		}
-	}
-	slices.SortFunc(posts, func(a, b posting) int { return cmp.Or(cmp.Compare(a.pkg, b.pkg), cmp.Compare(a.image, b.image)) })
-	posts = slices.CompactFunc(posts, func(a, b posting) bool { return a.pkg == b.pkg && a.image == b.image })
-	for start := 0; start < len(posts); start += 1000 {
-		chunk := posts[start:min(start+1000, len(posts))]
-		args := make([]any, 0, len(chunk)*4)
-		for _, r := range chunk {
-			args = append(args, r.pkg, r.image, r.layer, boolInt(r.base))
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_packages (package_id, image_id, layer_index, in_base) VALUES `+values(len(chunk), 4)), args...); err != nil {
-			return nil, s.wrap(err)
-		}
-	}
+	// The images' postings wait in image_data.pending for the next
+	// batch of IndexPending (or the image's first assessment): written
+	// here, they would touch the index's pages once per image.
 	for _, p := range ps {
 		if p.n.Job != nil {
 			if err := s.enqueueTx(ctx, tx, *p.n.Job); err != nil {
@@ -364,8 +346,8 @@ func (s *Store) putImageRow(ctx context.Context, tx *sql.Tx, p *prepared, now ti
 	// (on PostgreSQL the insert waits for a concurrent one to commit).
 	var id int64
 	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO images (digest, repository, tag, reference, origin, distro,
-		base_source, base_name, base_digest, base_layers, layers, packages, registered_at, indexed_at, size)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING RETURNING id`),
+		base_source, base_name, base_digest, base_layers, layers, packages, registered_at, indexed_at, size, posted)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (digest) DO NOTHING RETURNING id`),
 		string(n.Digest), n.Repository, n.Tag, n.Reference, string(n.Origin), distro,
 		string(b.Source), b.Name, string(b.Digest), b.Layers, len(inv.Layers), len(inv.Packages),
 		now.UnixMilli(), now.UnixMilli(), p.size).Scan(&id)
@@ -387,7 +369,7 @@ func (s *Store) putImageRow(ctx context.Context, tx *sql.Tx, p *prepared, now ti
 			tag = CASE WHEN ? = '' THEN tag ELSE ? END,
 			reference = CASE WHEN ? = '' THEN reference ELSE ? END,
 			origin = ?, distro = ?, base_source = ?, base_name = ?, base_digest = ?, base_layers = ?,
-			layers = ?, packages = ?, indexed_at = ?, size = ? WHERE id = ?`),
+			layers = ?, packages = ?, indexed_at = ?, size = ?, posted = 0 WHERE id = ?`),
 			n.Repository, n.Repository, n.Tag, n.Tag, n.Reference, n.Reference,
 			string(n.Origin), distro, string(b.Source), b.Name, string(b.Digest), b.Layers,
 			len(inv.Layers), len(inv.Packages), now.UnixMilli(), p.size, id)
@@ -398,12 +380,12 @@ func (s *Store) putImageRow(ctx context.Context, tx *sql.Tx, p *prepared, now ti
 			return 0, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET inventory = ?, packages = ? WHERE image_id = ?`), p.blob, p.ids, id)
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE image_data SET inventory = ?, packages = ?, pending = ? WHERE image_id = ?`), p.blob, p.ids, p.posts, id)
 	if err != nil {
 		return 0, s.wrap(err)
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_data (image_id, inventory, packages) VALUES (?, ?, ?)`), id, p.blob, p.ids); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO image_data (image_id, inventory, packages, pending) VALUES (?, ?, ?, ?)`), id, p.blob, p.ids, p.posts); err != nil {
 			return 0, s.wrap(err)
 		}
 	}

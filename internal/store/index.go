@@ -57,35 +57,40 @@ type Posting struct {
 	InBase             bool
 }
 
-// Postings returns the images holding the indexed packages, from the
-// index alone, ordered by image id.
+// Postings returns the images holding the indexed packages, ordered by
+// image id: from the index, and for images whose postings are not yet
+// indexed, from their pending lists.
 func (s *Store) Postings(ctx context.Context, pkgIDs []int64) ([]Posting, error) {
-	var posts []Posting
+	// Pending lists first: an image indexed between the two reads is then
+	// found in the index, and one stored after both was not there to find.
+	want := make(map[int64]bool, len(pkgIDs))
+	for _, id := range pkgIDs {
+		want[id] = true
+	}
+	posts, err := s.pendingPostings(ctx, want)
+	if err != nil {
+		return nil, err
+	}
 	for start := 0; start < len(pkgIDs); start += 500 {
 		chunk := pkgIDs[start:min(start+500, len(pkgIDs))]
 		rs, err := s.db.QueryContext(ctx, s.q(`SELECT package_id, image_id, layer_index, in_base FROM image_packages
 			WHERE package_id IN (`+placeholders(len(chunk))+`)`), int64Args(chunk)...)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		for rs.Next() {
+		got, err := collect(s, rs, err, func(rs rowScanner) (Posting, error) {
 			var p Posting
 			var inBase int
-			if err := rs.Scan(&p.PackageID, &p.ImageID, &p.LayerIndex, &inBase); err != nil {
-				rs.Close()
-				return nil, s.wrap(err)
-			}
+			err := rs.Scan(&p.PackageID, &p.ImageID, &p.LayerIndex, &inBase)
 			p.InBase = inBase != 0
-			posts = append(posts, p)
+			return p, err
+		})
+		if err != nil {
+			return nil, err
 		}
-		if err := rs.Close(); err != nil {
-			return nil, s.wrap(err)
-		}
+		posts = append(posts, got...)
 	}
 	slices.SortFunc(posts, func(a, b Posting) int {
 		return cmp.Or(cmp.Compare(a.ImageID, b.ImageID), cmp.Compare(a.PackageID, b.PackageID))
 	})
-	return posts, nil
+	return slices.CompactFunc(posts, func(a, b Posting) bool { return a.ImageID == b.ImageID && a.PackageID == b.PackageID }), nil
 }
 
 // PackageUses returns every image holding one of the indexed packages.
@@ -163,23 +168,24 @@ func int64Args(ids []int64) []any {
 // InventoriesWithPackage returns the images holding a package looked up
 // under (ecosystem, name): the reverse index the monitor fans out through.
 func (s *Store) InventoriesWithPackage(ctx context.Context, eco, name string) ([]sbom.Digest, error) {
-	rs, err := s.db.QueryContext(ctx, s.q(`SELECT DISTINCT i.digest FROM package_keys k
-		JOIN image_packages ip ON ip.package_id = k.package_id
-		JOIN images i ON i.id = ip.image_id
-		WHERE k.ecosystem = ? AND k.name = ? ORDER BY i.digest`), eco, name)
+	pkgs, err := s.PackagesByKey(ctx, Key{Ecosystem: eco, Name: name})
 	if err != nil {
-		return nil, s.wrap(err)
+		return nil, err
 	}
-	defer rs.Close()
-	var out []sbom.Digest
-	for rs.Next() {
-		var d string
-		if err := rs.Scan(&d); err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, sbom.Digest(d))
+	ids := make([]int64, len(pkgs))
+	for i, p := range pkgs {
+		ids[i] = p.ID
 	}
-	return out, s.wrap(rs.Err())
+	uses, err := s.PackageUses(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sbom.Digest, len(uses))
+	for i, u := range uses {
+		out[i] = u.Digest
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 func placeholders(n int) string {

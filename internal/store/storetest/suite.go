@@ -27,6 +27,7 @@ func Run(t *testing.T, b Backend) {
 		{"ImageRoundTrip", testImageRoundTrip},
 		{"ReverseIndex", testReverseIndex},
 		{"ReplaceAndDelete", testReplaceAndDelete},
+		{"PendingPostings", testPendingPostings},
 		{"ListImages", testListImages},
 		{"Evaluation", testEvaluation},
 		{"JobsDedupe", testJobsDedupe},
@@ -284,6 +285,98 @@ func testReplaceAndDelete(t *testing.T, s *store.Store, clock *Clock) {
 	}
 	if got, _ := s.InventoriesWithPackage(ctx, "Debian:12", "openssl"); !slices.Equal(got, []sbom.Digest{"sha256:b"}) {
 		t.Errorf("openssl indexed in %v after delete, want sha256:b", got)
+	}
+}
+
+// testPendingPostings checks that the reverse index answers the same
+// whether an image's postings are still pending, partly indexed, indexed
+// by IndexPending or by the image's first assessment, and after a
+// re-registration or a deletion in either state.
+func testPendingPostings(t *testing.T, s *store.Store, _ *Clock) {
+	ctx := context.Background()
+	put(t, s, "sha256:a", "r/a", Inventory(1, zlib, openssl, curl))
+	put(t, s, "sha256:b", "r/b", Inventory(2, openssl, zlib, curl))
+	put(t, s, "sha256:c", "r/c", Inventory(0, openssl15, curl))
+	type use struct {
+		Digest  sbom.Digest
+		Package string
+		Layer   int
+		InBase  bool
+	}
+	names := map[int64]string{}
+	var ids []int64
+	for _, k := range []string{"openssl", "zlib", "curl"} {
+		ps, err := s.PackagesByKey(ctx, store.Key{Ecosystem: "Debian:12", Name: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			names[p.ID] = p.Name + "@" + p.Version
+			ids = append(ids, p.ID)
+		}
+	}
+	uses := func() []use {
+		t.Helper()
+		us, err := s.PackageUses(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []use
+		for _, u := range us {
+			out = append(out, use{u.Digest, names[u.PackageID], u.LayerIndex, u.InBase})
+		}
+		slices.SortFunc(out, func(a, b use) int {
+			return cmpStr(string(a.Digest)+" "+a.Package, string(b.Digest)+" "+b.Package)
+		})
+		return out
+	}
+	want := []use{
+		{"sha256:a", "curl@7.88.1-10+deb12u5", 1, false}, {"sha256:a", "libssl3@3.0.11-1~deb12u2", 1, false}, {"sha256:a", "zlib1g@1:1.2.13.dfsg-1", 0, true},
+		{"sha256:b", "curl@7.88.1-10+deb12u5", 1, false}, {"sha256:b", "libssl3@3.0.11-1~deb12u2", 0, true}, {"sha256:b", "zlib1g@1:1.2.13.dfsg-1", 0, true},
+		{"sha256:c", "curl@7.88.1-10+deb12u5", 1, false}, {"sha256:c", "libssl3@3.0.15-1~deb12u1", 1, false},
+	}
+	check := func(state string, want []use) {
+		t.Helper()
+		if diff := cmp.Diff(want, uses()); diff != "" {
+			t.Errorf("%s: PackageUses (-want +got):\n%s", state, diff)
+		}
+	}
+	check("pending", want)
+	if n, err := s.IndexPending(ctx, 1); err != nil || n != 1 {
+		t.Fatalf("IndexPending(1) = %d, %v; want 1", n, err)
+	}
+	check("one indexed", want)
+	// The first assessment indexes the image's own postings.
+	if _, err := s.AssessImage(ctx, "sha256:c", 1); err != nil {
+		t.Fatal(err)
+	}
+	check("one indexed, one assessed", want)
+	if n, err := s.IndexPending(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("IndexPending(10) = %d, %v; want the 1 left", n, err)
+	}
+	if n, err := s.IndexPending(ctx, 10); err != nil || n != 0 {
+		t.Fatalf("IndexPending with none pending = %d, %v", n, err)
+	}
+	check("all indexed", want)
+	// Registered again, an indexed image's postings are pending again and
+	// its old ones gone; deleting a pending image leaves nothing behind.
+	put(t, s, "sha256:a", "r/a", Inventory(0, curl))
+	want = slices.Concat([]use{{"sha256:a", "curl@7.88.1-10+deb12u5", 1, false}}, want[3:])
+	check("re-registered", want)
+	if err := s.DeleteImage(ctx, "sha256:c"); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "sha256:d", "r/d", Inventory(0, zlib))
+	if err := s.DeleteImage(ctx, "sha256:d"); err != nil {
+		t.Fatal(err)
+	}
+	check("deleted", want[:4])
+	if n, err := s.IndexPending(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("IndexPending after the re-registration = %d, %v; want 1", n, err)
+	}
+	check("indexed again", want[:4])
+	if got, _ := s.InventoriesWithPackage(ctx, "Debian:12", "zlib"); !slices.Equal(got, []sbom.Digest{"sha256:b"}) {
+		t.Errorf("zlib indexed in %v, want sha256:b", got)
 	}
 }
 
