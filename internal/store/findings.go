@@ -617,22 +617,61 @@ func eventID(parts ...string) string {
 	return hex.EncodeToString(h[:eventIDBytes])
 }
 
+// eventColumns holds events column by column, for PostgreSQL's unnest.
+type eventColumns struct {
+	id, typ, digest, repository, vuln []string
+	time                              []int64
+	severity, kev                     []int32
+	data                              [][]byte
+}
+
+func (c *eventColumns) add(e *Event) error {
+	data, err := json.Marshal(e.Data)
+	if err != nil {
+		return err
+	}
+	c.id, c.typ, c.digest = append(c.id, e.ID), append(c.typ, e.Type), append(c.digest, string(e.Digest))
+	c.repository, c.vuln, c.time = append(c.repository, e.Repository), append(c.vuln, e.VulnID), append(c.time, e.Time.UnixMilli())
+	c.severity, c.kev, c.data = append(c.severity, int32(e.Severity)), append(c.kev, int32(boolInt(e.KEV))), append(c.data, data)
+	return nil
+}
+
 // insertEvents records events, skipping those already recorded, and
 // returns the ones it recorded with their sequence numbers.
 func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []Event) ([]Event, error) {
 	var out []Event
-	for start := 0; start < len(events); start += maxEventsPerStatement {
-		chunk := events[start:min(start+maxEventsPerStatement, len(events))]
-		args := make([]any, 0, len(chunk)*9)
-		for _, e := range chunk {
-			data, err := json.Marshal(e.Data)
-			if err != nil {
-				return nil, err
+	per := maxEventsPerStatement
+	if _, ok := s.dialect.(postgres); ok {
+		per = 5000
+	}
+	for start := 0; start < len(events); start += per {
+		chunk := events[start:min(start+per, len(events))]
+		var rs *sql.Rows
+		var err error
+		if _, ok := s.dialect.(postgres); ok {
+			// One array a column: PostgreSQL parses and plans a statement
+			// of nine parameters instead of nine a row.
+			var c eventColumns
+			for _, e := range chunk {
+				if err := c.add(&e); err != nil {
+					return nil, err
+				}
 			}
-			args = append(args, e.ID, e.Type, e.Time.UnixMilli(), string(e.Digest), e.Repository, e.VulnID, int(e.Severity), boolInt(e.KEV), data)
+			rs, err = tx.QueryContext(ctx, `INSERT INTO events (id, type, time, digest, repository, vuln_id, severity, kev, data)
+				SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::bytea[])
+				ON CONFLICT (id) DO NOTHING RETURNING seq, id`, c.id, c.typ, c.time, c.digest, c.repository, c.vuln, c.severity, c.kev, c.data)
+		} else {
+			args := make([]any, 0, len(chunk)*9)
+			for _, e := range chunk {
+				data, err := json.Marshal(e.Data)
+				if err != nil {
+					return nil, err
+				}
+				args = append(args, e.ID, e.Type, e.Time.UnixMilli(), string(e.Digest), e.Repository, e.VulnID, int(e.Severity), boolInt(e.KEV), data)
+			}
+			rs, err = tx.QueryContext(ctx, `INSERT INTO events (id, type, time, digest, repository, vuln_id, severity, kev, data) VALUES `+
+				values(len(chunk), 9)+` ON CONFLICT (id) DO NOTHING RETURNING seq, id`, args...)
 		}
-		rs, err := tx.QueryContext(ctx, s.q(`INSERT INTO events (id, type, time, digest, repository, vuln_id, severity, kev, data) VALUES `+
-			values(len(chunk), 9)+` ON CONFLICT (id) DO NOTHING RETURNING seq, id`), args...)
 		if err != nil {
 			return nil, s.wrap(err)
 		}

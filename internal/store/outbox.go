@@ -281,6 +281,25 @@ func (s *Store) enqueueDeliveries(ctx context.Context, tx *sql.Tx, events []Even
 		return nil
 	}
 	now := s.now().UnixMilli()
+	if _, ok := s.dialect.(postgres); ok {
+		var sub, seq []int64
+		for i := range events {
+			for j := range subs {
+				if subs[j].Matches(&events[i]) {
+					sub, seq = append(sub, subs[j].ID), append(seq, events[i].Seq)
+				}
+			}
+		}
+		for start := 0; start < len(sub); start += 20000 {
+			end := min(start+20000, len(sub))
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (subscription_id, event_seq, state, next_at, created_at, updated_at)
+				SELECT s, e, $3, $4, $4, $4 FROM unnest($1::bigint[], $2::bigint[]) AS u(s, e)
+				ON CONFLICT (subscription_id, event_seq) DO NOTHING`, sub[start:end], seq[start:end], DeliveryPending, now); err != nil {
+				return s.wrap(err)
+			}
+		}
+		return nil
+	}
 	const cols, perStatement = 6, 200
 	var args []any
 	flush := func() error {
