@@ -208,10 +208,16 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		}
 		iopt.Keychain = kc
 	}
+	// Layer walks are kept in --cache-dir, the nearer, and in the store,
+	// which every replica shares.
 	var cache *catalog.Cache
 	if !g.noCache {
-		if cache, err = catalog.OpenCache(g.cacheDir); err != nil {
-			log.Warn("layer cache unavailable", "dir", g.cacheDir, "err", err)
+		shared := images.NewLayerCache(st, log)
+		if local, err := catalog.OpenCacheDir(g.cacheDir); err != nil {
+			log.Warn("local layer cache unavailable", "dir", g.cacheDir, "err", err)
+			cache = catalog.NewCache(shared)
+		} else {
+			cache = catalog.NewCache(local, shared)
 		}
 	}
 	host, _ := os.Hostname()

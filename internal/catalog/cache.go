@@ -2,17 +2,18 @@ package catalog
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -23,28 +24,100 @@ import (
 // cacheFormat is bumped when the encoding of cached entries changes.
 const cacheFormat = 1
 
+// Key namespaces of cache entries: "layer/<hex>" holds a layer walk,
+// "imagestack/<manifest hex>" an image's layer stack.
+const (
+	layerNS      = "layer"
+	imageStackNS = "imagestack"
+)
+
+// CacheStore holds a Cache's entries: opaque bytes under keys of the form
+// "<namespace>/<lowercase hex>". Get reports false for a key with no
+// entry and for an entry it cannot read. Put replaces any entry under the
+// key; a reader sees the old entry, no entry or the new one, never part
+// of one. The Cache checks what it reads, so a store need not.
+type CacheStore interface {
+	Get(ctx context.Context, key string) ([]byte, bool)
+	Put(ctx context.Context, key string, data []byte) error
+}
+
 // Cache keeps the result of walking a layer, keyed by the layer's diffID
 // and the names and versions of the catalogers that chose its files, so an
 // image sharing layers with one already seen walks only its own layers. It
 // also remembers the layer stack of every image seen, which resolves base
-// image annotations. Entries are written atomically; a damaged entry is a
-// miss, never an error.
+// image annotations. A damaged entry is a miss, never an error.
 type Cache struct {
-	dir string
+	stores       []CacheStore
+	hits, misses atomic.Int64
 }
 
-// OpenCache returns a cache rooted at dir, creating it when missing.
+// NewCache returns a cache keeping its entries in the stores given,
+// nearest first: a lookup tries each in turn and copies what it finds into
+// the nearer ones; an entry is written to all.
+func NewCache(stores ...CacheStore) *Cache { return &Cache{stores: stores} }
+
+// OpenCache returns a cache in the directory dir (OpenCacheDir).
 func OpenCache(dir string) (*Cache, error) {
-	for _, sub := range []string{"layers", "images"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+	s, err := OpenCacheDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return NewCache(s), nil
+}
+
+// OpenCacheDir returns a cache store in the directory dir, creating it
+// when missing. Layer walks are files layers/<hex>.gob.zst, image stacks
+// images/<manifest hex>.json, each written atomically.
+func OpenCacheDir(dir string) (CacheStore, error) {
+	for _, l := range dirLayout {
+		if err := os.MkdirAll(filepath.Join(dir, l.sub), 0o755); err != nil {
 			return nil, fmt.Errorf("cache %s: %w", dir, err)
 		}
 	}
-	return &Cache{dir: dir}, nil
+	return dirStore(dir), nil
 }
 
-// Dir returns the cache directory.
-func (c *Cache) Dir() string { return c.dir }
+// CacheStats counts a cache's layer lookups since it was made; each miss
+// is a layer walked.
+type CacheStats struct {
+	Hits, Misses int64
+}
+
+// Stats returns the cache's counts so far.
+func (c *Cache) Stats() CacheStats {
+	if c == nil {
+		return CacheStats{}
+	}
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load()}
+}
+
+// get finds the nearest entry under key that decode accepts and copies it
+// into the nearer stores, which held none or a damaged one.
+func (c *Cache) get(ctx context.Context, key string, decode func([]byte) bool) bool {
+	for i, s := range c.stores {
+		b, ok := s.Get(ctx, key)
+		if !ok || !decode(b) {
+			continue
+		}
+		for _, near := range c.stores[:i] {
+			// A failed copy only costs a later lookup a trip further.
+			_ = near.Put(ctx, key, b)
+		}
+		return true
+	}
+	return false
+}
+
+// put writes an entry to every store.
+func (c *Cache) put(ctx context.Context, key string, b []byte) error {
+	var errs []error
+	for _, s := range c.stores {
+		if err := s.Put(ctx, key, b); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // catalogersKey names the set of catalogers, in order, by name@version.
 func catalogersKey(cs []Cataloger) string {
@@ -56,22 +129,33 @@ func catalogersKey(cs []Cataloger) string {
 	return sb.String()
 }
 
-func (c *Cache) layerPath(diffID sbom.Digest, key string) string {
+func layerKey(diffID sbom.Digest, key string) string {
 	h := sha256.Sum256([]byte(string(diffID) + "\n" + key))
-	return filepath.Join(c.dir, "layers", hex.EncodeToString(h[:])+".gob.zst")
+	return layerNS + "/" + hex.EncodeToString(h[:])
 }
 
 // getLayer returns the cached index of a layer, or nil.
+//
+// TODO: take the caller's context once inventory.go passes it; the
+// methods below use context.TODO until then.
 func (c *Cache) getLayer(diffID sbom.Digest, key string) *layerfs.Index {
 	if c == nil || diffID == "" {
 		return nil
 	}
-	f, err := os.Open(c.layerPath(diffID, key))
-	if err != nil {
+	var ix *layerfs.Index
+	if !c.get(context.TODO(), layerKey(diffID, key), func(b []byte) bool {
+		ix = decodeLayer(b)
+		return ix != nil
+	}) {
+		c.misses.Add(1)
 		return nil
 	}
-	defer f.Close()
-	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
+	c.hits.Add(1)
+	return ix
+}
+
+func decodeLayer(b []byte) *layerfs.Index {
+	zr, err := zstd.NewReader(bytes.NewReader(b), zstd.WithDecoderConcurrency(1))
 	if err != nil {
 		return nil
 	}
@@ -102,24 +186,7 @@ func (c *Cache) putLayer(diffID sbom.Digest, key string, ix *layerfs.Index) erro
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	return writeAtomic(c.layerPath(diffID, key), &buf)
-}
-
-func writeAtomic(name string, r io.Reader) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(tmp, r); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	return c.put(context.TODO(), layerKey(diffID, key), buf.Bytes())
 }
 
 // imageRecord is what the cache remembers of an image.
@@ -128,14 +195,14 @@ type imageRecord struct {
 	DiffIDs   []sbom.Digest `json:"diffIDs"`
 }
 
-func (c *Cache) imagePath(manifest sbom.Digest) (string, error) {
+func imageStackKey(manifest sbom.Digest) (string, error) {
 	if manifest.Algorithm() != "sha256" || len(manifest.Hex()) != 64 {
 		return "", errors.New("not a sha256 digest")
 	}
 	if _, err := hex.DecodeString(manifest.Hex()); err != nil {
 		return "", err
 	}
-	return filepath.Join(c.dir, "images", manifest.Hex()+".json"), nil
+	return imageStackNS + "/" + strings.ToLower(manifest.Hex()), nil
 }
 
 // rememberImage records an image's layer stack by manifest digest.
@@ -143,7 +210,7 @@ func (c *Cache) rememberImage(manifest sbom.Digest, ref string, diffIDs []sbom.D
 	if c == nil || manifest == "" {
 		return nil
 	}
-	p, err := c.imagePath(manifest)
+	k, err := imageStackKey(manifest)
 	if err != nil {
 		return nil
 	}
@@ -151,7 +218,7 @@ func (c *Cache) rememberImage(manifest sbom.Digest, ref string, diffIDs []sbom.D
 	if err != nil {
 		return err
 	}
-	return writeAtomic(p, bytes.NewReader(b))
+	return c.put(context.TODO(), k, b)
 }
 
 // imageDiffIDs returns the remembered layer stack of an image.
@@ -159,17 +226,74 @@ func (c *Cache) imageDiffIDs(manifest sbom.Digest) ([]sbom.Digest, bool) {
 	if c == nil {
 		return nil, false
 	}
-	p, err := c.imagePath(manifest)
-	if err != nil {
-		return nil, false
-	}
-	b, err := os.ReadFile(p)
+	k, err := imageStackKey(manifest)
 	if err != nil {
 		return nil, false
 	}
 	var rec imageRecord
-	if json.Unmarshal(b, &rec) != nil || len(rec.DiffIDs) == 0 {
+	ok := c.get(context.TODO(), k, func(b []byte) bool {
+		rec = imageRecord{}
+		return json.Unmarshal(b, &rec) == nil && len(rec.DiffIDs) > 0
+	})
+	if !ok {
 		return nil, false
 	}
 	return rec.DiffIDs, true
+}
+
+// dirStore keeps entries as files in a directory, in the layout `vigil
+// sbom` has always used (dirLayout).
+type dirStore string
+
+// dirLayout maps a key's namespace to its subdirectory and file suffix.
+var dirLayout = map[string]struct{ sub, ext string }{
+	layerNS:      {"layers", ".gob.zst"},
+	imageStackNS: {"images", ".json"},
+}
+
+func (d dirStore) path(key string) (string, error) {
+	ns, name, _ := strings.Cut(key, "/")
+	l, ok := dirLayout[ns]
+	if !ok || name == "" || strings.ToLower(name) != name {
+		return "", fmt.Errorf("cache key %q: not a namespace/hex key", key)
+	}
+	if _, err := hex.DecodeString(name); err != nil {
+		return "", fmt.Errorf("cache key %q: %w", key, err)
+	}
+	return filepath.Join(string(d), l.sub, name+l.ext), nil
+}
+
+func (d dirStore) Get(_ context.Context, key string) ([]byte, bool) {
+	p, err := d.path(key)
+	if err != nil {
+		return nil, false
+	}
+	b, err := os.ReadFile(p)
+	return b, err == nil
+}
+
+// Put writes a temporary file beside the entry and renames it over.
+func (d dirStore) Put(_ context.Context, key string, data []byte) error {
+	name, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }

@@ -137,7 +137,10 @@ func (s *Service) runJob(ctx context.Context, worker string, j *store.Job) {
 	}
 	if err == nil {
 		if err := s.cfg.Store.Complete(ctx, j.ID, worker, result); err != nil {
+			// The job's work is kept (it is idempotent); the job runs
+			// again when its lease expires, and is done then.
 			s.log.Warn("completing a job failed", "job", j.ID, "err", err)
+			return
 		}
 		s.log.Info("job done", "job", j.ID, "kind", j.Kind, "took", time.Since(start).Round(time.Millisecond))
 		return
