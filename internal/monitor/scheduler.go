@@ -116,15 +116,37 @@ func (s *Scheduler) Trigger(ctx context.Context) error {
 // re-assessment.
 func (s *Scheduler) UpdateNow(ctx context.Context) error {
 	s.init()
-	lock, err := s.Store.TryLock(ctx, "feeds", s.Holder, 30*time.Minute)
+	// A short lease, renewed while the update runs: a replica killed
+	// mid-update holds up the next one (SQLite) for a minute at most.
+	const ttl = time.Minute
+	lock, err := s.Store.TryLock(ctx, "feeds", s.Holder, ttl)
 	if err != nil {
 		return err
 	}
 	if lock == nil {
 		return ErrUpdateRunning
 	}
+	renewed := make(chan struct{})
+	uctx, stop := context.WithCancel(ctx)
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(ttl / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-uctx.Done():
+				return
+			case <-t.C:
+				if err := lock.Held(uctx); err != nil && uctx.Err() == nil {
+					s.Logger.Warn("feed update lock", "err", err)
+				}
+			}
+		}
+	}()
 	start := time.Now()
-	uerr := s.Update(ctx)
+	uerr := s.Update(uctx)
+	stop()
+	<-renewed
 	if uerr == nil {
 		uerr = s.Store.SetMeta(ctx, "feeds.last_update", time.Now().UTC().Format(time.RFC3339Nano))
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -109,5 +110,42 @@ func TestScheduler(t *testing.T) {
 				t.Error("last update time not recorded")
 			}
 		})
+	}
+}
+
+// TestSchedulerDeadHolder: the feeds lock of a replica killed mid-update
+// (on SQLite, a lease row nobody renews) holds the next update up for a
+// minute, not longer.
+func TestSchedulerDeadHolder(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st := storetest.Open(t, filepath.Join(t.TempDir(), "store.db"), store.Options{Now: clock})
+	db, err := vulndb.Open(ctx, filepath.Join(t.TempDir(), "vuln.db"), vulndb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mon, _ := monitor.New(monitor.Config{Store: st, Advisories: func() monitor.Advisories { return db }})
+	updates := 0
+	sch := &monitor.Scheduler{Store: st, Monitor: mon, Interval: -1, Poll: time.Hour, Holder: "new",
+		Update: func(context.Context) error { updates++; return nil }}
+	// The dead replica took the lock as the scheduler does, then died.
+	dead := &monitor.Scheduler{Store: st, Monitor: mon, Interval: -1, Poll: time.Hour, Holder: "dead",
+		Update: func(context.Context) error { runtime.Goexit(); return nil }}
+	died := make(chan struct{})
+	dctx, kill := context.WithCancel(ctx)
+	go func() { defer close(died); dead.UpdateNow(dctx) }()
+	<-died
+	kill() // and its lease renewal with it
+	if err := sch.UpdateNow(ctx); !errors.Is(err, monitor.ErrUpdateRunning) {
+		t.Fatalf("UpdateNow while the dead holder's lease runs = %v, want ErrUpdateRunning", err)
+	}
+	mu.Lock()
+	now = now.Add(61 * time.Second)
+	mu.Unlock()
+	if err := sch.UpdateNow(ctx); err != nil || updates != 1 {
+		t.Fatalf("UpdateNow a minute later = %v (%d updates), want the update to run", err, updates)
 	}
 }
