@@ -543,6 +543,12 @@ func (s *Store) imageEvents(ctx context.Context, tx *sql.Tx, ev Evaluation, chan
 	}
 	slices.Sort(imageIDs)
 	var events []Event
+	var details [][]byte // of each event: its shared part, or nil
+	type changeKey struct {
+		pkg int64
+		i   int
+	}
+	shared := map[changeKey][]byte{}
 	for _, img := range imageIDs {
 		st := states[img]
 		im := EventImage{Digest: st.digest, Repository: st.repository, Tag: st.tag}
@@ -551,7 +557,7 @@ func (s *Store) imageEvents(ctx context.Context, tx *sql.Tx, ev Evaluation, chan
 			epkg := &EventPackage{Ecosystem: string(pk.Ecosystem), Name: pk.Name, Version: pk.Version, SourceName: pk.SourceName,
 				SourceVersion: pk.SourceVersion, PURL: pk.PURL, Layer: p.layer, InBase: p.base}
 			st.after = st.after.plus(deltas[p.pkg])
-			for _, c := range changed[p.pkg] {
+			for i, c := range changed[p.pkg] {
 				f := c.new
 				if f == nil {
 					f = c.old
@@ -562,7 +568,16 @@ func (s *Store) imageEvents(ctx context.Context, tx *sql.Tx, ev Evaluation, chan
 					e.Data.Previous = eventVuln(c.old)
 				}
 				e.ID = eventID(c.typ, st.digest, strconv.FormatInt(p.pkg, 10), f.ID, strconv.FormatInt(ev.Version, 10))
+				k := changeKey{p.pkg, i}
+				if shared[k] == nil {
+					b, err := sharedPart(&e.Data)
+					if err != nil {
+						return nil, err
+					}
+					shared[k] = b
+				}
 				events = append(events, e)
+				details = append(details, shared[k])
 			}
 		}
 		wasBad, isBad := ev.Threshold.bad(st.before), ev.Threshold.bad(st.after)
@@ -575,32 +590,110 @@ func (s *Store) imageEvents(ctx context.Context, tx *sql.Tx, ev Evaluation, chan
 				Severity: st.after.max(), KEV: st.after.kev > 0,
 				ID:   eventID(typ, st.digest, strconv.FormatInt(ev.Version, 10)),
 				Data: EventData{Image: im, DBVersion: ev.Version, Summary: &EventImageSummary{Critical: st.after.crit, High: st.after.high, Fixable: st.after.fix, KEV: st.after.kev}}})
+			details = append(details, nil)
 		}
 	}
 	// Counts: one statement per chunk of images.
-	for start := 0; start < len(imageIDs); start += 200 {
-		chunk := imageIDs[start:min(start+200, len(imageIDs))]
-		var args []any
-		var rows []string
-		for i, img := range chunk {
+	if _, ok := s.dialect.(postgres); ok {
+		cols := make([][]int64, 12)
+		for _, img := range imageIDs {
 			c := states[img].after
-			row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-			if i == 0 {
-				row = "(CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER))"
+			for i, v := range []int64{img, int64(c.crit), int64(c.high), int64(c.med), int64(c.low), int64(c.negl), int64(c.unk),
+				int64(c.fix), int64(c.kev), int64(c.fixCrit), int64(c.fixHigh), int64(c.max())} {
+				cols[i] = append(cols[i], v)
 			}
-			rows = append(rows, row)
-			args = append(args, img, c.crit, c.high, c.med, c.low, c.negl, c.unk, c.fix, c.kev, c.fixCrit, c.fixHigh, int(c.max()))
 		}
-		args = append([]any{ev.Version, now.UnixMilli()}, args...)
-		q := `UPDATE images SET n_critical = v.column2, n_high = v.column3, n_medium = v.column4, n_low = v.column5, n_negligible = v.column6,
-			n_unknown = v.column7, n_fixable = v.column8, n_kev = v.column9, n_fixable_critical = v.column10, n_fixable_high = v.column11,
-			max_severity = v.column12, db_version = ?, assessed_at = ?
-			FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v WHERE images.id = v.column1`
-		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+		args := []any{ev.Version, now.UnixMilli()}
+		for _, c := range cols {
+			args = append(args, c)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE images SET n_critical = v.c1, n_high = v.c2, n_medium = v.c3, n_low = v.c4, n_negligible = v.c5,
+			n_unknown = v.c6, n_fixable = v.c7, n_kev = v.c8, n_fixable_critical = v.c9, n_fixable_high = v.c10,
+			max_severity = v.c11, db_version = $1, assessed_at = $2
+			FROM unnest($3::bigint[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int[])
+				AS v(id, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11)
+			WHERE images.id = v.id`, args...); err != nil {
 			return nil, s.wrap(err)
 		}
+	} else {
+		for start := 0; start < len(imageIDs); start += 200 {
+			chunk := imageIDs[start:min(start+200, len(imageIDs))]
+			var args []any
+			var rows []string
+			for i, img := range chunk {
+				c := states[img].after
+				row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+				if i == 0 {
+					row = "(CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER))"
+				}
+				rows = append(rows, row)
+				args = append(args, img, c.crit, c.high, c.med, c.low, c.negl, c.unk, c.fix, c.kev, c.fixCrit, c.fixHigh, int(c.max()))
+			}
+			args = append([]any{ev.Version, now.UnixMilli()}, args...)
+			q := `UPDATE images SET n_critical = v.column2, n_high = v.column3, n_medium = v.column4, n_low = v.column5, n_negligible = v.column6,
+				n_unknown = v.column7, n_fixable = v.column8, n_kev = v.column9, n_fixable_critical = v.column10, n_fixable_high = v.column11,
+				max_severity = v.column12, db_version = ?, assessed_at = ?
+				FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v WHERE images.id = v.column1`
+			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+				return nil, s.wrap(err)
+			}
+		}
 	}
-	return s.insertEvents(ctx, tx, events)
+	return s.insertEvents(ctx, tx, events, details)
+}
+
+// sharedPart encodes the part of a finding event's data that every image
+// holding the package shares: all but the image and the package's layer.
+func sharedPart(d *EventData) ([]byte, error) {
+	c := *d
+	c.Image = EventImage{}
+	if c.Package != nil {
+		p := *c.Package
+		p.Layer, p.InBase = 0, false
+		c.Package = &p
+	}
+	return json.Marshal(&c)
+}
+
+// imagePart is what an event with a shared part keeps of its own; decoded
+// over the shared part, it gives the event's data.
+type imagePart struct {
+	Image   EventImage `json:"image"`
+	Package struct {
+		Layer  int  `json:"layer,omitempty"`
+		InBase bool `json:"inBase,omitempty"`
+	} `json:"package"`
+}
+
+// eventRecord is how an event is stored: its data, or its image's part
+// and the id of the shared part.
+type eventRecord struct {
+	data     []byte
+	detailID string
+	detail   []byte
+}
+
+func recordOf(e *Event, shared []byte) (eventRecord, error) {
+	if shared == nil || e.Data.Package == nil {
+		data, err := json.Marshal(e.Data)
+		return eventRecord{data: data}, err
+	}
+	var ip imagePart
+	ip.Image = e.Data.Image
+	ip.Package.Layer, ip.Package.InBase = e.Data.Package.Layer, e.Data.Package.InBase
+	data, err := json.Marshal(&ip)
+	h := sha256.Sum256(shared)
+	return eventRecord{data: data, detailID: hex.EncodeToString(h[:16]), detail: shared}, err
+}
+
+// decodeEventData decodes a stored event's data over its shared part.
+func decodeEventData(detail, data []byte, d *EventData) error {
+	if len(detail) > 0 {
+		if err := json.Unmarshal(detail, d); err != nil {
+			return fmt.Errorf("shared part: %w", err)
+		}
+	}
+	return json.Unmarshal(data, d)
 }
 
 func eventVuln(f *advisory.Finding) *EventVuln {
@@ -619,58 +712,93 @@ func eventID(parts ...string) string {
 
 // eventColumns holds events column by column, for PostgreSQL's unnest.
 type eventColumns struct {
-	id, typ, digest, repository, vuln []string
-	time                              []int64
-	severity, kev                     []int32
-	data                              [][]byte
+	id, typ, digest, repository, vuln, details []string
+	time                                       []int64
+	severity, kev                              []int32
+	data                                       [][]byte
 }
 
-func (c *eventColumns) add(e *Event) error {
-	data, err := json.Marshal(e.Data)
-	if err != nil {
-		return err
-	}
+func (c *eventColumns) add(e *Event, r *eventRecord) {
 	c.id, c.typ, c.digest = append(c.id, e.ID), append(c.typ, e.Type), append(c.digest, string(e.Digest))
 	c.repository, c.vuln, c.time = append(c.repository, e.Repository), append(c.vuln, e.VulnID), append(c.time, e.Time.UnixMilli())
-	c.severity, c.kev, c.data = append(c.severity, int32(e.Severity)), append(c.kev, int32(boolInt(e.KEV))), append(c.data, data)
+	c.severity, c.kev, c.data = append(c.severity, int32(e.Severity)), append(c.kev, int32(boolInt(e.KEV))), append(c.data, r.data)
+	c.details = append(c.details, r.detailID)
+}
+
+// insertDetails records shared parts of events not recorded yet.
+func (s *Store) insertDetails(ctx context.Context, tx *sql.Tx, ids []string, data [][]byte) error {
+	if _, ok := s.dialect.(postgres); ok {
+		if len(ids) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO event_details (id, data) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING`, ids, data)
+		return s.wrap(err)
+	}
+	for start := 0; start < len(ids); start += 400 {
+		end := min(start+400, len(ids))
+		args := make([]any, 0, 2*(end-start))
+		for i := start; i < end; i++ {
+			args = append(args, ids[i], data[i])
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO event_details (id, data) VALUES `+values(end-start, 2)+` ON CONFLICT (id) DO NOTHING`, args...); err != nil {
+			return s.wrap(err)
+		}
+	}
 	return nil
 }
 
 // insertEvents records events, skipping those already recorded, and
 // returns the ones it recorded with their sequence numbers.
-func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []Event) ([]Event, error) {
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []Event, details [][]byte) ([]Event, error) {
 	var out []Event
+	_, pg := s.dialect.(postgres)
 	per := maxEventsPerStatement
-	if _, ok := s.dialect.(postgres); ok {
+	if pg {
 		per = 5000
 	}
 	for start := 0; start < len(events); start += per {
 		chunk := events[start:min(start+per, len(events))]
+		recs := make([]eventRecord, len(chunk))
+		var detailIDs []string
+		var detailData [][]byte
+		seen := map[string]bool{}
+		for i := range chunk {
+			var shared []byte
+			if details != nil {
+				shared = details[start+i]
+			}
+			r, err := recordOf(&chunk[i], shared)
+			if err != nil {
+				return nil, err
+			}
+			recs[i] = r
+			if r.detailID != "" && !seen[r.detailID] {
+				seen[r.detailID] = true
+				detailIDs, detailData = append(detailIDs, r.detailID), append(detailData, r.detail)
+			}
+		}
+		if err := s.insertDetails(ctx, tx, detailIDs, detailData); err != nil {
+			return nil, err
+		}
 		var rs *sql.Rows
 		var err error
-		if _, ok := s.dialect.(postgres); ok {
+		if pg {
 			// One array a column: PostgreSQL parses and plans a statement
-			// of nine parameters instead of nine a row.
+			// of ten parameters instead of ten a row.
 			var c eventColumns
-			for _, e := range chunk {
-				if err := c.add(&e); err != nil {
-					return nil, err
-				}
+			for i := range chunk {
+				c.add(&chunk[i], &recs[i])
 			}
-			rs, err = tx.QueryContext(ctx, `INSERT INTO events (id, type, time, digest, repository, vuln_id, severity, kev, data)
-				SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::bytea[])
-				ON CONFLICT (id) DO NOTHING RETURNING seq, id`, c.id, c.typ, c.time, c.digest, c.repository, c.vuln, c.severity, c.kev, c.data)
+			rs, err = tx.QueryContext(ctx, `INSERT INTO events (id, type, time, digest, repository, vuln_id, severity, kev, data, details)
+				SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::bytea[], $10::text[])
+				ON CONFLICT (id) DO NOTHING RETURNING seq, id`, c.id, c.typ, c.time, c.digest, c.repository, c.vuln, c.severity, c.kev, c.data, c.details)
 		} else {
-			args := make([]any, 0, len(chunk)*9)
-			for _, e := range chunk {
-				data, err := json.Marshal(e.Data)
-				if err != nil {
-					return nil, err
-				}
-				args = append(args, e.ID, e.Type, e.Time.UnixMilli(), string(e.Digest), e.Repository, e.VulnID, int(e.Severity), boolInt(e.KEV), data)
+			args := make([]any, 0, len(chunk)*10)
+			for i, e := range chunk {
+				args = append(args, e.ID, e.Type, e.Time.UnixMilli(), string(e.Digest), e.Repository, e.VulnID, int(e.Severity), boolInt(e.KEV), recs[i].data, recs[i].detailID)
 			}
-			rs, err = tx.QueryContext(ctx, `INSERT INTO events (id, type, time, digest, repository, vuln_id, severity, kev, data) VALUES `+
-				values(len(chunk), 9)+` ON CONFLICT (id) DO NOTHING RETURNING seq, id`, args...)
+			rs, err = tx.QueryContext(ctx, `INSERT INTO events (id, type, time, digest, repository, vuln_id, severity, kev, data, details) VALUES `+
+				values(len(chunk), 10)+` ON CONFLICT (id) DO NOTHING RETURNING seq, id`, args...)
 		}
 		if err != nil {
 			return nil, s.wrap(err)
@@ -708,28 +836,19 @@ func (s *Store) Events(ctx context.Context, after int64, limit int) ([]Event, er
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
-	rs, err := s.db.QueryContext(ctx, s.q(`SELECT seq, id, type, time, digest, repository, vuln_id, severity, kev, data FROM events WHERE seq > ? ORDER BY seq LIMIT `+strconv.Itoa(limit)), after)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rs.Close()
-	var out []Event
-	for rs.Next() {
+	rs, err := s.db.QueryContext(ctx, s.q(`SELECT `+eventCols+` FROM events e LEFT JOIN event_details x ON x.id = e.details
+		WHERE e.seq > ? ORDER BY e.seq LIMIT `+strconv.Itoa(limit)), after)
+	return collect(s, rs, err, func(rs rowScanner) (Event, error) {
 		var e Event
-		var t int64
-		var digest string
-		var sev, kev int
-		var data []byte
-		if err := rs.Scan(&e.Seq, &e.ID, &e.Type, &t, &digest, &e.Repository, &e.VulnID, &sev, &kev, &data); err != nil {
-			return nil, s.wrap(err)
+		var r eventRow
+		if err := rs.Scan(r.dest(&e)...); err != nil {
+			return e, err
 		}
-		e.Time, e.Digest, e.Severity, e.KEV = fromMS(t), sbom.Digest(digest), advisory.Severity(sev), kev != 0
-		if err := json.Unmarshal(data, &e.Data); err != nil {
-			return nil, fmt.Errorf("store: event %d: damaged data: %w", e.Seq, err)
+		if err := r.finish(&e); err != nil {
+			return e, fmt.Errorf("store: %w", err)
 		}
-		out = append(out, e)
-	}
-	return out, s.wrap(rs.Err())
+		return e, nil
+	})
 }
 
 // AssessImage sets an image's counts from its packages' findings (all of

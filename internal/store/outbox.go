@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -336,7 +335,7 @@ func (s *Store) RecordEventsForTest(ctx context.Context, events []Event) ([]Even
 		return nil, s.wrap(err)
 	}
 	defer tx.Rollback()
-	out, err := s.insertEvents(ctx, tx, events)
+	out, err := s.insertEvents(ctx, tx, events, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -443,9 +442,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, n int, lease
 		return nil, nil
 	}
 	rs, err = s.db.QueryContext(ctx, s.q(`SELECT `+deliveryCols+`,
-		e.seq, e.id, e.type, e.time, e.digest, e.repository, e.vuln_id, e.severity, e.kev, e.data,
+		`+eventCols+`,
 		`+subscriptionCols("sub")+`, sub.secret
-		FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN subscriptions sub ON sub.id = d.subscription_id
+		FROM deliveries d JOIN events e ON e.seq = d.event_seq LEFT JOIN event_details x ON x.id = e.details
+		JOIN subscriptions sub ON sub.id = d.subscription_id
 		WHERE d.id IN (`+placeholders(len(ids))+`) AND d.worker = ? ORDER BY d.next_at, d.id`), append(int64Args(ids), worker)...)
 	if err != nil {
 		return nil, s.wrap(err)
@@ -494,20 +494,24 @@ func (s *Store) deadOrphans(ctx context.Context, worker string, ids []int64, got
 }
 
 // eventRow scans an event's columns beside others.
+// eventCols are the columns eventRow scans, from events e and their
+// shared parts x (LEFT JOIN event_details x ON x.id = e.details).
+const eventCols = `e.seq, e.id, e.type, e.time, e.digest, e.repository, e.vuln_id, e.severity, e.kev, e.data, x.data`
+
 type eventRow struct {
-	t        int64
-	digest   string
-	sev, kev int
-	data     []byte
+	t            int64
+	digest       string
+	sev, kev     int
+	data, detail []byte
 }
 
 func (r *eventRow) dest(e *Event) []any {
-	return []any{&e.Seq, &e.ID, &e.Type, &r.t, &r.digest, &e.Repository, &e.VulnID, &r.sev, &r.kev, &r.data}
+	return []any{&e.Seq, &e.ID, &e.Type, &r.t, &r.digest, &e.Repository, &e.VulnID, &r.sev, &r.kev, &r.data, &r.detail}
 }
 
 func (r *eventRow) finish(e *Event) error {
 	e.Time, e.Digest, e.Severity, e.KEV = fromMS(r.t), sbom.Digest(r.digest), advisory.Severity(r.sev), r.kev != 0
-	if err := json.Unmarshal(r.data, &e.Data); err != nil {
+	if err := decodeEventData(r.detail, r.data, &e.Data); err != nil {
 		return fmt.Errorf("event %d: damaged data: %w", e.Seq, err)
 	}
 	return nil

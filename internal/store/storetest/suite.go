@@ -30,6 +30,7 @@ func Run(t *testing.T, b Backend) {
 		{"PendingPostings", testPendingPostings},
 		{"ListImages", testListImages},
 		{"Evaluation", testEvaluation},
+		{"EventsReadBack", testEventsReadBack},
 		{"JobsDedupe", testJobsDedupe},
 		{"JobsClaimedOnce", testJobsClaimedOnce},
 		{"JobsLeaseExpiry", testJobsLeaseExpiry},
@@ -493,6 +494,56 @@ func testEvaluation(t *testing.T, s *store.Store, clock *Clock) {
 	}
 	if _, err := s.AssessImage(ctx, "sha256:nope", 1); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AssessImage(unknown) = %v", err)
+	}
+}
+
+// testEventsReadBack checks that events read back equal the events
+// recorded, field for field, although the part images share is stored
+// once: two images holding one package in different layers.
+func testEventsReadBack(t *testing.T, s *store.Store, _ *Clock) {
+	ctx := context.Background()
+	put(t, s, "sha256:a", "r/a", Inventory(1, openssl, zlib))
+	put(t, s, "sha256:b", "r/b", Inventory(0, zlib, openssl))
+	pkgs, err := s.PackagesByKey(ctx, store.Key{Ecosystem: "Debian:12", Name: "openssl"})
+	if err != nil || len(pkgs) != 1 {
+		t.Fatalf("PackagesByKey = %v, %v", pkgs, err)
+	}
+	ssl := pkgs[0].ID
+	evaluate(t, s, 1, map[sbom.Digest][]advisory.Finding{"sha256:a": nil, "sha256:b": nil})
+	for _, d := range []sbom.Digest{"sha256:a", "sha256:b"} {
+		if _, err := s.AssessImage(ctx, d, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var recorded []store.Event
+	for v, fs := range [][]advisory.Finding{
+		{finding("CVE-1", advisory.SeverityHigh, false, false), finding("CVE-2", advisory.SeverityLow, true, false)},
+		{finding("CVE-1", advisory.SeverityCritical, true, true)},
+	} {
+		evs, err := s.ApplyEvaluation(ctx, store.Evaluation{Version: int64(v + 2), Findings: map[int64][]advisory.Finding{ssl: fs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded = append(recorded, evs...)
+	}
+	if len(recorded) < 8 {
+		t.Fatalf("recorded %d events, want at least 8", len(recorded))
+	}
+	got, err := s.Events(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(recorded, got, cmpopts.EquateApproxTime(time.Millisecond)); diff != "" {
+		t.Errorf("events read back (-recorded +read):\n%s", diff)
+	}
+	layers := map[sbom.Digest]int{}
+	for _, e := range got {
+		if e.Data.Package != nil {
+			layers[e.Digest] = e.Data.Package.Layer
+		}
+	}
+	if layers["sha256:a"] != 0 || layers["sha256:b"] != 1 {
+		t.Errorf("layers of the package in the events = %v, want a:0 b:1", layers)
 	}
 }
 
