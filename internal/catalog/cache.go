@@ -135,15 +135,12 @@ func layerKey(diffID sbom.Digest, key string) string {
 }
 
 // getLayer returns the cached index of a layer, or nil.
-//
-// TODO: take the caller's context once inventory.go passes it; the
-// methods below use context.TODO until then.
-func (c *Cache) getLayer(diffID sbom.Digest, key string) *layerfs.Index {
+func (c *Cache) getLayer(ctx context.Context, diffID sbom.Digest, key string) *layerfs.Index {
 	if c == nil || diffID == "" {
 		return nil
 	}
 	var ix *layerfs.Index
-	if !c.get(context.TODO(), layerKey(diffID, key), func(b []byte) bool {
+	if !c.get(ctx, layerKey(diffID, key), func(b []byte) bool {
 		ix = decodeLayer(b)
 		return ix != nil
 	}) {
@@ -171,7 +168,7 @@ func decodeLayer(b []byte) *layerfs.Index {
 }
 
 // putLayer stores a layer index; failures only cost a future walk.
-func (c *Cache) putLayer(diffID sbom.Digest, key string, ix *layerfs.Index) error {
+func (c *Cache) putLayer(ctx context.Context, diffID sbom.Digest, key string, ix *layerfs.Index) error {
 	if c == nil || diffID == "" {
 		return nil
 	}
@@ -186,7 +183,7 @@ func (c *Cache) putLayer(diffID sbom.Digest, key string, ix *layerfs.Index) erro
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	return c.put(context.TODO(), layerKey(diffID, key), buf.Bytes())
+	return c.put(ctx, layerKey(diffID, key), buf.Bytes())
 }
 
 // imageRecord is what the cache remembers of an image.
@@ -206,7 +203,7 @@ func imageStackKey(manifest sbom.Digest) (string, error) {
 }
 
 // rememberImage records an image's layer stack by manifest digest.
-func (c *Cache) rememberImage(manifest sbom.Digest, ref string, diffIDs []sbom.Digest) error {
+func (c *Cache) rememberImage(ctx context.Context, manifest sbom.Digest, ref string, diffIDs []sbom.Digest) error {
 	if c == nil || manifest == "" {
 		return nil
 	}
@@ -218,11 +215,11 @@ func (c *Cache) rememberImage(manifest sbom.Digest, ref string, diffIDs []sbom.D
 	if err != nil {
 		return err
 	}
-	return c.put(context.TODO(), k, b)
+	return c.put(ctx, k, b)
 }
 
 // imageDiffIDs returns the remembered layer stack of an image.
-func (c *Cache) imageDiffIDs(manifest sbom.Digest) ([]sbom.Digest, bool) {
+func (c *Cache) imageDiffIDs(ctx context.Context, manifest sbom.Digest) ([]sbom.Digest, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -231,7 +228,7 @@ func (c *Cache) imageDiffIDs(manifest sbom.Digest) ([]sbom.Digest, bool) {
 		return nil, false
 	}
 	var rec imageRecord
-	ok := c.get(context.TODO(), k, func(b []byte) bool {
+	ok := c.get(ctx, k, func(b []byte) bool {
 		rec = imageRecord{}
 		return json.Unmarshal(b, &rec) == nil && len(rec.DiffIDs) > 0
 	})

@@ -216,7 +216,7 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 		for _, l := range inv.Layers {
 			diffIDs = append(diffIDs, l.DiffID)
 		}
-		if err := opt.Cache.rememberImage(im.Source.ManifestDigest, im.Source.Reference, diffIDs); err != nil {
+		if err := opt.Cache.rememberImage(ctx, im.Source.ManifestDigest, im.Source.Reference, diffIDs); err != nil {
 			opt.Logger.Debug("cache: remembering image failed", "err", err)
 		}
 	}
@@ -393,7 +393,7 @@ func indexLayers(ctx context.Context, im *image.Image, sel *layerfs.Selector, bu
 					opt.Progress(Progress{Layer: i, Layers: len(im.Layers), DiffID: l.DiffID, Cached: cached, Done: done})
 				}
 			}
-			if ix := opt.Cache.getLayer(l.DiffID, key); ix != nil {
+			if ix := opt.Cache.getLayer(ctx, l.DiffID, key); ix != nil {
 				ix.Layer = i
 				for _, f := range ix.Files {
 					f.Layer = i
@@ -408,7 +408,7 @@ func indexLayers(ctx context.Context, im *image.Image, sel *layerfs.Selector, bu
 				return err
 			}
 			out[i] = ix
-			if err := opt.Cache.putLayer(l.DiffID, key, ix); err != nil {
+			if err := opt.Cache.putLayer(ctx, l.DiffID, key, ix); err != nil {
 				opt.Logger.Debug("cache: storing layer failed", "diffID", l.DiffID, "err", err)
 			}
 			report(false, true)
@@ -476,7 +476,7 @@ func decideBase(ctx context.Context, im *image.Image, layers []sbom.Layer, opt O
 	}
 	b := sbom.BaseImage{Source: sbom.BaseFromAnnotation, Name: im.BaseName, Digest: im.BaseDigest}
 	if im.BaseDigest != "" {
-		if ids, ok := opt.Cache.imageDiffIDs(im.BaseDigest); ok {
+		if ids, ok := opt.Cache.imageDiffIDs(ctx, im.BaseDigest); ok {
 			b.Layers = prefix(ids)
 			return b
 		}
