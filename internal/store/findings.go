@@ -198,7 +198,9 @@ func (s *Store) UnevaluatedPackages(ctx context.Context, digest sbom.Digest) ([]
 		return nil, err
 	}
 	// Most packages of an image are shared with images already assessed:
-	// find the few that are not by id alone, then read those.
+	// find the few that are not by id alone, then read those. Ids this
+	// process saw evaluated need no lookup.
+	ids = slices.DeleteFunc(ids, s.evaluated.has)
 	var todo []int64
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
@@ -216,6 +218,15 @@ func (s *Store) UnevaluatedPackages(ctx context.Context, digest sbom.Digest) ([]
 		}
 		if err := rs.Close(); err != nil {
 			return nil, s.wrap(err)
+		}
+	}
+	unevaluated := make(map[int64]bool, len(todo))
+	for _, id := range todo {
+		unevaluated[id] = true
+	}
+	for _, id := range ids {
+		if !unevaluated[id] {
+			s.evaluated.add(id)
 		}
 	}
 	var out []IndexedPackage
@@ -399,7 +410,11 @@ func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) ([]Event, er
 		}
 	}
 	if len(changed) == 0 {
-		return nil, s.wrap(tx.Commit())
+		if err := tx.Commit(); err != nil {
+			return nil, s.wrap(err)
+		}
+		s.markEvaluated(ev.Version, ids)
+		return nil, nil
 	}
 	events, err := s.imageEvents(ctx, tx, ev, changed, deltas, now)
 	if err != nil {
@@ -408,7 +423,18 @@ func (s *Store) ApplyEvaluation(ctx context.Context, ev Evaluation) ([]Event, er
 	if err := tx.Commit(); err != nil {
 		return nil, s.wrap(err)
 	}
+	s.markEvaluated(ev.Version, ids)
 	return events, nil
+}
+
+// markEvaluated remembers packages evaluated at version (0 is "never").
+func (s *Store) markEvaluated(version int64, ids []int64) {
+	if version <= 0 {
+		return
+	}
+	for _, id := range ids {
+		s.evaluated.add(id)
+	}
 }
 
 func (s *Store) evaluatedAfter(ctx context.Context, tx *sql.Tx, ids []int64, version int64) (map[int64]bool, error) {

@@ -310,7 +310,8 @@ func (s *Store) putImages(ctx context.Context, ps []*prepared) ([]Image, error) 
 	return out, nil
 }
 
-// knownIDs is a bounded set of package ids known to be stored.
+// knownIDs is a bounded set of package ids known to have a property that
+// never goes away (stored; evaluated).
 type knownIDs struct {
 	mu  sync.RWMutex
 	ids map[int64]struct{}

@@ -34,6 +34,9 @@ type Store struct {
 	dsn string
 	// known caches package ids already stored.
 	known knownIDs
+	// evaluated caches package ids known to have been evaluated: a
+	// package never goes back to unevaluated.
+	evaluated knownIDs
 	// schema is PostgreSQL's current schema, part of advisory lock keys.
 	schema string
 }
@@ -128,7 +131,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 func sqliteDSN(path string) string {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(0)", "cache_size(-65536)", "temp_store(MEMORY)", "wal_autocheckpoint(16384)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(0)", "cache_size(-8192)", "temp_store(MEMORY)", "wal_autocheckpoint(16384)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
