@@ -239,22 +239,7 @@ func newSeedStory(t *testing.T) *seedStory {
 	}
 	s.mirror = mirror(t, filepath.Join(shared, "vulnfeeds"))
 	s.feedFlags = []string{"--mirror", s.mirror, "--osv-ecosystems", "Go,Debian", "--alpine-branches", "v3.11"}
-	snapshot := func(which string) {
-		t.Helper()
-		root := strings.TrimPrefix(s.mirror, "file://")
-		for from, to := range map[string]string{
-			"tracker.json":       "security-tracker.debian.org/tracker/data/json",
-			"osv/Debian/all.zip": "osv-vulnerabilities.storage.googleapis.com/Debian/all.zip",
-		} {
-			b, err := os.ReadFile(filepath.Join(snap, which, from))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(root, to), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	snapshot := func(which string) { switchSnapshot(t, s.mirror, snap, which) }
 	snapshot("snapshot-early")
 	s.earlyDB = filepath.Join(dir, "early.db")
 	if code, _, errOut := runCLI(t, append([]string{"db", "update", "--db-path", s.earlyDB, "--no-cache"}, s.feedFlags...)...); code != 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,22 +37,7 @@ func TestReplicasShareVulnDB(t *testing.T) {
 	}
 
 	m := mirror(t, filepath.Join(shared, "vulnfeeds"))
-	root := strings.TrimPrefix(m, "file://")
-	snapshot := func(which string) {
-		t.Helper()
-		for from, to := range map[string]string{
-			"tracker.json":       "security-tracker.debian.org/tracker/data/json",
-			"osv/Debian/all.zip": "osv-vulnerabilities.storage.googleapis.com/Debian/all.zip",
-		} {
-			b, err := os.ReadFile(filepath.Join(snap, which, from))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(root, to), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	snapshot := func(which string) { switchSnapshot(t, m, snap, which) }
 	snapshot("snapshot-early")
 	feedFlags := []string{"--mirror", m, "--osv-ecosystems", "Go,Debian", "--alpine-branches", "v3.11"}
 	vdbA := filepath.Join(dir, "a", "vuln.db")

@@ -54,22 +54,7 @@ func TestSeedStoryOverHTTP(t *testing.T) {
 
 	// The mirror, with the early snapshot in the tracker's and OSV's places.
 	m := mirror(t, filepath.Join(shared, "vulnfeeds"))
-	root := strings.TrimPrefix(m, "file://")
-	snapshot := func(which string) {
-		t.Helper()
-		for from, to := range map[string]string{
-			"tracker.json":       "security-tracker.debian.org/tracker/data/json",
-			"osv/Debian/all.zip": "osv-vulnerabilities.storage.googleapis.com/Debian/all.zip",
-		} {
-			b, err := os.ReadFile(filepath.Join(snap, which, from))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(root, to), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	snapshot := func(which string) { switchSnapshot(t, m, snap, which) }
 	snapshot("snapshot-early")
 	feedFlags := []string{"--mirror", m, "--osv-ecosystems", "Go,Debian", "--alpine-branches", "v3.11"}
 	vdb := filepath.Join(dir, "vuln.db")
@@ -159,4 +144,24 @@ func TestSeedStoryOverHTTP(t *testing.T) {
 		}
 	}
 	t.Logf("%d finding.new deliveries as the oracle says; image.went_bad for %v", len(got), wentBad)
+}
+
+// switchSnapshot puts a snapshot of the Debian data (snapshot-early or
+// snapshot-late under snap) in the tracker's and OSV's places of the
+// file:// mirror m.
+func switchSnapshot(t *testing.T, m, snap, which string) {
+	t.Helper()
+	root := strings.TrimPrefix(m, "file://")
+	for from, to := range map[string]string{
+		"tracker.json":       "security-tracker.debian.org/tracker/data/json",
+		"osv/Debian/all.zip": "osv-vulnerabilities.storage.googleapis.com/Debian/all.zip",
+	} {
+		b, err := os.ReadFile(filepath.Join(snap, which, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, to), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
