@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,25 +123,18 @@ type writer struct {
 
 	// New rows wait here and go in with multi-row INSERTs: a statement
 	// costs about as much as two rows, and SQLite adds to a B-tree in key
-	// order faster than at random places, so affected and ids rows are
-	// sorted first. Change-log rows keep their order (it is the sequence).
+	// order faster than at random places, so ids rows are sorted first.
+	// Change-log rows keep their order (it is the sequence).
 	advBuf    []any
-	affBuf    []affRow
 	idBuf     []idRow
 	changeBuf []any
 	buffered  int
-	values    map[[2]int]string
+	values    map[string]string
+	// keys collects the changes to matches rows, written once each when
+	// the batch ends.
+	keys keyChanges
 	// g, during an advisory batch, learns which new ids link advisories.
 	g *regrouper
-}
-
-type affRow struct {
-	eco, pkg  string
-	adv, grp  int64
-	n, live   int
-	cve, cves any
-	data      []byte
-	summary   string
 }
 
 type idRow struct {
@@ -154,16 +148,20 @@ const flushAt = 8192
 // rowsPerInsert is the most rows one INSERT carries.
 const rowsPerInsert = 64
 
-const (
-	insertAdvisory = `INSERT INTO advisories (adv, source, id, grp, hash, aliases, cves, cve, related, summary, details,
-		published, modified, withdrawn, refs, severity, keys) VALUES `
-	advisoryCols   = 17
-	insertAffected = `INSERT INTO affected (ecosystem, package, adv, n, grp, live, cve, cves, data, summary) VALUES `
-	affectedCols   = 10
-	insertID       = `INSERT OR IGNORE INTO ids (id, adv) VALUES `
-	idCols         = 2
-	insertChange   = `INSERT INTO changes (advisory, source, kind, time, keys) VALUES `
-	changeCols     = 5
+// table is a multi-row INSERT of rows of cols values. (Parameters are
+// plain "?": with numbered ones the driver looks each one's name up in a
+// list as long as the statement's, which made binding quadratic.)
+type table struct {
+	insert string
+	cols   int
+	row    string // the VALUES row; "" for plain placeholders
+}
+
+var (
+	advisoriesTable = table{`INSERT INTO advisories (adv, source, id, grp, withdrawn, hash, keys, aliases, body) VALUES `, 9, ""}
+	idsTable        = table{`INSERT OR IGNORE INTO ids (id, adv) VALUES `, 2, ""}
+	changesTable    = table{`INSERT INTO changes (advisory, source, kind, time, keys) VALUES `, 5, ""}
+	matchesTable    = table{`INSERT OR REPLACE INTO matches (ecosystem, package, data, cves, groups) VALUES `, 5, "(?, ?, ?, jsonb(?), ?)"}
 )
 
 // stmt prepares a statement once per transaction.
@@ -191,28 +189,32 @@ func (w *writer) exec(query string, args ...any) error {
 	return err
 }
 
-// insertRows writes rows of cols values each with multi-row statements.
-func (w *writer) insertRows(prefix string, cols int, args []any) error {
+// insertRows writes rows of t, given as their values one row after the
+// other, with multi-row statements.
+func (w *writer) insertRows(t table, args []any) error {
 	for len(args) > 0 {
-		k := min(rowsPerInsert, len(args)/cols)
-		if err := w.exec(prefix+w.valuesList(k, cols), args[:k*cols]...); err != nil {
+		k := min(rowsPerInsert, len(args)/t.cols)
+		if err := w.exec(t.insert+w.valuesList(t, k), args[:k*t.cols]...); err != nil {
 			return err
 		}
-		args = args[k*cols:]
+		args = args[k*t.cols:]
 	}
 	return nil
 }
 
-// valuesList returns "(?, …), (?, …)" for rows of cols placeholders.
-func (w *writer) valuesList(rows, cols int) string {
-	key := [2]int{rows, cols}
+// valuesList returns the VALUES list of rows rows of t: "(?, …), (?, …)".
+func (w *writer) valuesList(t table, rows int) string {
+	key := t.insert + strconv.Itoa(rows)
 	if v, ok := w.values[key]; ok {
 		return v
 	}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	row := t.row
+	if row == "" {
+		row = "(" + strings.TrimSuffix(strings.Repeat("?, ", t.cols), ", ") + ")"
+	}
 	v := strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 	if w.values == nil {
-		w.values = map[[2]int]string{}
+		w.values = map[string]string{}
 	}
 	w.values[key] = v
 	return v
@@ -220,37 +222,11 @@ func (w *writer) valuesList(rows, cols int) string {
 
 // flush writes the buffered rows.
 func (w *writer) flush() error {
-	if err := w.insertRows(insertAdvisory, advisoryCols, w.advBuf); err != nil {
+	if err := w.insertRows(advisoriesTable, w.advBuf); err != nil {
 		return err
 	}
 	clear(w.advBuf) // drop references to the records' text
 	w.advBuf = w.advBuf[:0]
-
-	slices.SortFunc(w.affBuf, func(a, b affRow) int {
-		if c := strings.Compare(a.eco, b.eco); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.pkg, b.pkg); c != 0 {
-			return c
-		}
-		if a.adv != b.adv {
-			return cmpInt(a.adv, b.adv)
-		}
-		return a.n - b.n
-	})
-	args := make([]any, 0, affectedCols*min(len(w.affBuf), rowsPerInsert))
-	for len(w.affBuf) > 0 {
-		k := min(rowsPerInsert, len(w.affBuf))
-		args = args[:0]
-		for _, r := range w.affBuf[:k] {
-			args = append(args, r.eco, r.pkg, r.adv, r.n, r.grp, r.live, r.cve, r.cves, r.data, r.summary)
-		}
-		if err := w.insertRows(insertAffected, affectedCols, args); err != nil {
-			return err
-		}
-		w.affBuf = w.affBuf[k:]
-	}
-	w.affBuf = nil
 
 	slices.SortFunc(w.idBuf, func(a, b idRow) int {
 		if c := strings.Compare(a.id, b.id); c != 0 {
@@ -263,21 +239,24 @@ func (w *writer) flush() error {
 			return err
 		}
 	}
-	args = args[:0]
+	args := make([]any, 0, 2*len(w.idBuf))
 	for _, r := range w.idBuf {
 		args = append(args, r.id, r.adv)
 	}
-	if err := w.insertRows(insertID, idCols, args); err != nil {
+	if err := w.insertRows(idsTable, args); err != nil {
 		return err
 	}
 	w.idBuf = w.idBuf[:0]
 
-	if err := w.insertRows(insertChange, changeCols, w.changeBuf); err != nil {
+	if err := w.insertRows(changesTable, w.changeBuf); err != nil {
 		return err
 	}
 	clear(w.changeBuf)
 	w.changeBuf = w.changeBuf[:0]
 	w.buffered = 0
+	if w.keys.bytes >= maxPendingBytes {
+		return w.writeKeys()
+	}
 	return nil
 }
 
@@ -451,6 +430,9 @@ func (w *writer) advisories(seq iter.Seq2[advisory.Advisory, error], full bool) 
 	if err := g.run(); err != nil {
 		return 0, fmt.Errorf("alias groups: %w", err)
 	}
+	if err := w.writeKeys(); err != nil {
+		return 0, fmt.Errorf("matches: %w", err)
+	}
 	var records int
 	err := w.tx.QueryRowContext(w.ctx, `SELECT COUNT(*) FROM advisories WHERE source = ? AND removed IS NULL`, w.source).Scan(&records)
 	return records, err
@@ -500,16 +482,6 @@ func cveColumns(ids []string) (cves, cve any) {
 	}
 	slices.Sort(list)
 	return jsonStrings(list), nil
-}
-
-// advColumns are the advisory row's values after adv, source, id, grp.
-func advColumns(a *advisory.Advisory, hash []byte, keys string) []any {
-	cves, cve := cveColumns(a.IDs())
-	return []any{
-		hash, jsonStrings(a.Aliases), cves, cve, jsonStrings(a.Related), a.Summary, a.Details,
-		formatTime(a.Published), formatTime(a.Modified), formatTime(a.Withdrawn),
-		jsonStrings(a.References), encodeScores(a.Severity), keys,
-	}
 }
 
 // affectedKeys returns the distinct lookup keys of an advisory, sorted.
@@ -565,38 +537,6 @@ func decodeKeys(s string) ([]Key, error) {
 	return keys, nil
 }
 
-// affectedRows builds the affected rows of an advisory; adv and grp are
-// set by the writer.
-func affectedRows(a *advisory.Advisory) []affRow {
-	rows := make([]affRow, len(a.Affected))
-	cves, cve := cveColumns(a.IDs())
-	if cve != nil {
-		// Lookups read the list only when there is no single CVE.
-		cves = nil
-	}
-	live := 1
-	if a.IsWithdrawn() {
-		live = 0
-	}
-	for i := range a.Affected {
-		af := &a.Affected[i]
-		eco := strings.TrimSpace(af.Ecosystem)
-		rows[i] = affRow{
-			eco: eco, pkg: NormalizeName(eco, af.Package), n: i, live: live, cve: cve, cves: cves,
-			data: encodeMatch(a, af), summary: a.Summary,
-		}
-	}
-	return rows
-}
-
-func (w *writer) queueAffected(adv, grp int64, rows []affRow) {
-	for _, r := range rows {
-		r.adv, r.grp = adv, grp
-		w.affBuf = append(w.affBuf, r)
-		w.buffered++
-	}
-}
-
 func (w *writer) queueIDs(adv int64, ids []string) {
 	for _, id := range ids {
 		w.idBuf = append(w.idBuf, idRow{id: id, adv: adv})
@@ -608,7 +548,7 @@ func (w *writer) insert(p *prepared, adv int64) error {
 	// A new advisory starts alone in its group; the regrouper merges it.
 	w.advBuf = append(append(w.advBuf, adv, w.source, p.id, adv), p.cols...)
 	w.buffered++
-	w.queueAffected(adv, adv, p.aff)
+	w.keys.add(adv, p.entries, p.cves)
 	w.queueIDs(adv, p.ids)
 	w.stats.Added++
 	kind := KindNew
@@ -624,16 +564,29 @@ func (w *writer) update(p *prepared, old stored, g *regrouper) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range oldKeys {
-		if err := w.exec(`DELETE FROM affected WHERE ecosystem = ? AND package = ? AND adv = ?`, k.Ecosystem, k.Package, old.adv); err != nil {
-			return err
-		}
-	}
-	if err := w.exec(`UPDATE advisories SET hash = ?, aliases = ?, cves = ?, cve = ?, related = ?, summary = ?, details = ?,
-		published = ?, modified = ?, withdrawn = ?, refs = ?, severity = ?, keys = ?, removed = NULL WHERE adv = ?`, append(p.cols[:len(p.cols):len(p.cols)], old.adv)...); err != nil {
+	w.keys.drop(old.adv, oldKeys)
+	if err := w.exec(`UPDATE advisories SET withdrawn = ?, hash = ?, keys = ?, aliases = ?, body = ?, removed = NULL WHERE adv = ?`,
+		append(p.cols[:len(p.cols):len(p.cols)], old.adv)...); err != nil {
 		return err
 	}
-	w.queueAffected(old.adv, old.grp, p.aff)
+	if len(p.entries) > 0 {
+		w.keys.add(old.adv, p.entries, p.cves)
+		// Its keys' rows must know its group; regrouping, when the ids
+		// changed, sets it again.
+		var ids string
+		err := w.tx.QueryRowContext(w.ctx, `SELECT ids FROM groups WHERE grp = ?`, old.grp).Scan(&ids)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			list, err := parseJSONStrings(ids)
+			if err != nil {
+				return fmt.Errorf("group %d: %w", old.grp, err)
+			}
+			w.keys.setGroup(old.adv, p.keys, groupInfo{grp: old.grp, ids: list})
+		}
+	}
 	var oldAliases []string
 	if err := json.Unmarshal([]byte(old.aliases), &oldAliases); err != nil {
 		return fmt.Errorf("stored aliases: %w", err)
@@ -669,7 +622,8 @@ func (w *writer) update(p *prepared, old stored, g *regrouper) error {
 }
 
 // remove withdraws a stored advisory that a full snapshot no longer has.
-// Its data stays (Vulnerability shows it withdrawn); Affecting skips it.
+// Its data stays (Vulnerability shows it withdrawn); its entries leave the
+// matches rows.
 func (w *writer) remove(id string, old stored) error {
 	if err := w.exec(`UPDATE advisories SET removed = ?, withdrawn = COALESCE(withdrawn, ?) WHERE adv = ?`,
 		formatTime(w.now), formatTime(w.now), old.adv); err != nil {
@@ -684,11 +638,7 @@ func (w *writer) remove(id string, old stored) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range keys {
-		if err := w.exec(`UPDATE affected SET live = 0 WHERE ecosystem = ? AND package = ? AND adv = ?`, k.Ecosystem, k.Package, old.adv); err != nil {
-			return err
-		}
-	}
+	w.keys.drop(old.adv, keys)
 	w.stats.Withdrawn++
 	return w.logChange(id, KindWithdrawn, keys)
 }

@@ -84,12 +84,12 @@ func (db *DB) Version(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// HasEcosystem reports whether the store holds any affected entry of an
+// HasEcosystem reports whether the store holds any live affected entry of an
 // ecosystem ("Go", "Debian:12"): the matcher warns when a scanned
 // ecosystem has no data at all rather than finding nothing in silence.
 func (db *DB) HasEcosystem(ctx context.Context, ecosystem string) (bool, error) {
 	var one int
-	err := db.ro.QueryRowContext(ctx, `SELECT 1 FROM affected WHERE ecosystem = ? LIMIT 1`, ecosystem).Scan(&one)
+	err := db.ro.QueryRowContext(ctx, `SELECT 1 FROM matches WHERE ecosystem = ? LIMIT 1`, ecosystem).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -12,14 +12,16 @@ import (
 	"github.com/vigilproject/vigil/internal/advisory"
 )
 
-// The hot columns (affected.data, advisories.severity) use a small binary
-// encoding instead of JSON: a lookup decodes one per matching row, and
-// encoding/json's reflection would dominate the lookup time. The format is a
-// format byte followed by uvarint-length-prefixed strings and uvarint counts.
-// The same encoding of the whole advisory feeds the content hash.
+// Advisories (advisories.body) and the matches of a key (matches.data) are
+// stored in a small binary encoding instead of JSON: a lookup decodes every
+// match of its key, and encoding/json's reflection would dominate the
+// lookup time. The format is a format byte followed by
+// uvarint-length-prefixed strings and uvarint counts. The encoding of the
+// whole advisory is also what its content hash is computed over.
 
-// encFormat is the first byte of every encoded blob; a future layout gets a
-// new value and a migration.
+// encFormat is the first byte of an encoded advisory (and of the schema 1
+// and 2 affected.data and severity blobs); a future layout gets a new value
+// and a migration.
 const encFormat = 1
 
 // errCorrupt reports a blob the decoder cannot read: the file was damaged or
@@ -100,21 +102,6 @@ func (e *encoder) scores(ss []advisory.Score) {
 	}
 }
 
-// encodeMatch encodes the affected.data of one entry of an advisory: what
-// a lookup needs of the advisory, then the entry.
-func encodeMatch(a *advisory.Advisory, af *advisory.Affected) []byte {
-	e := encoder{b: make([]byte, 0, 128)}
-	e.b = append(e.b, encFormat)
-	e.str(a.ID)
-	e.str(a.Source)
-	e.unixTime(a.Published)
-	e.unixTime(a.Modified)
-	e.scores(a.Severity)
-	e.strs(a.Aliases)
-	e.affected(af)
-	return e.b
-}
-
 // unixTime encodes a time as seconds and nanoseconds, which decode without
 // parsing: 0 for the zero time, else 1, zig-zag seconds, nanoseconds.
 func (e *encoder) unixTime(t time.Time) {
@@ -127,20 +114,11 @@ func (e *encoder) unixTime(t time.Time) {
 	e.b = binary.AppendUvarint(e.b, uint64(t.Nanosecond()))
 }
 
-// encodeScores encodes an advisory's severity list, nil when empty.
-func encodeScores(ss []advisory.Score) []byte {
-	if len(ss) == 0 {
-		return nil
-	}
-	e := encoder{b: make([]byte, 0, 32*len(ss))}
-	e.b = append(e.b, encFormat)
-	e.scores(ss)
-	return e.b
-}
-
-// contentHash identifies an advisory's content: two records with the same
-// hash store identically, so an update can skip them. buf is reused.
-func contentHash(a *advisory.Advisory, buf []byte) ([32]byte, []byte) {
+// encodeAdvisory appends the stored form of an advisory (advisories.body)
+// to buf[:0]: everything the store keeps of it, in a fixed order, so that
+// its sha256 identifies the content and an update can skip records whose
+// hash is unchanged.
+func encodeAdvisory(a *advisory.Advisory, buf []byte) []byte {
 	e := encoder{b: buf[:0]}
 	e.b = append(e.b, encFormat)
 	e.str(a.ID)
@@ -159,7 +137,47 @@ func contentHash(a *advisory.Advisory, buf []byte) ([32]byte, []byte) {
 		e.str(a.Affected[i].Ecosystem)
 		e.affected(&a.Affected[i])
 	}
-	return sha256.Sum256(e.b), e.b
+	return e.b
+}
+
+// contentHash identifies an advisory's content: two records with the same
+// hash store identically. buf is reused.
+func contentHash(a *advisory.Advisory, buf []byte) ([32]byte, []byte) {
+	b := encodeAdvisory(a, buf)
+	return sha256.Sum256(b), b
+}
+
+// decodeAdvisory reads advisories.body. Affected ecosystems come back
+// trimmed, as the store keys them.
+func decodeAdvisory(b []byte) (advisory.Advisory, error) {
+	var a advisory.Advisory
+	d := decoder{b: string(b)}
+	d.format()
+	a.ID = d.str()
+	a.Aliases = d.strs()
+	a.Related = d.strs()
+	a.Source = d.str()
+	a.Summary = d.str()
+	a.Details = d.str()
+	a.Published = d.textTime()
+	a.Modified = d.textTime()
+	a.Withdrawn = d.textTime()
+	a.References = d.strs()
+	a.Severity = d.scores()
+	if n := d.num(); n > 0 {
+		a.Affected = make([]advisory.Affected, n)
+		for i := range a.Affected {
+			a.Affected[i].Ecosystem = strings.TrimSpace(d.str())
+			d.affected(&a.Affected[i])
+		}
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail()
+	}
+	if d.err != nil {
+		return advisory.Advisory{}, fmt.Errorf("advisory body: %w", d.err)
+	}
+	return a, nil
 }
 
 // decoder reads an encoded blob. It works on a string holding the whole
@@ -178,6 +196,12 @@ func (d *decoder) fail() {
 }
 
 func (d *decoder) num() int {
+	// Most counts and lengths fit in one byte.
+	if len(d.b) > 0 && d.b[0] < 0x80 && int(d.b[0]) <= len(d.b) {
+		n := int(d.b[0])
+		d.b = d.b[1:]
+		return n
+	}
 	if d.err != nil {
 		return 0
 	}
@@ -200,8 +224,12 @@ func (d *decoder) num() int {
 
 func (d *decoder) str() string {
 	n := d.num()
-	if d.err != nil || n > len(d.b) {
+	if n > len(d.b) {
 		d.fail()
+		return ""
+	}
+	if n == 0 {
+		// Not a substring: an empty string keeps no blob alive.
 		return ""
 	}
 	s := d.b[:n]
@@ -242,27 +270,6 @@ func (d *decoder) format() {
 	d.b = d.b[1:]
 }
 
-// decodeMatch reads affected.data into m; m.Aliases gets the advisory's
-// own aliases and m.Affected.Ecosystem is left for the caller.
-func decodeMatch(b []byte, m *Match) error {
-	d := decoder{b: string(b)}
-	d.format()
-	m.ID = d.str()
-	m.Source = d.str()
-	m.Published = d.unixTime()
-	m.Modified = d.unixTime()
-	m.Severity = d.scores()
-	m.Aliases = d.strs()
-	d.affected(&m.Affected)
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
-	}
-	if d.err != nil {
-		return fmt.Errorf("affected entry: %w", d.err)
-	}
-	return nil
-}
-
 func (d *decoder) unixTime() time.Time {
 	if d.err != nil || len(d.b) == 0 {
 		d.fail()
@@ -290,6 +297,20 @@ func (d *decoder) unixTime() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(sec, nsec).UTC()
+}
+
+// textTime reads a time encoded by encoder.time.
+func (d *decoder) textTime() time.Time {
+	s := d.str()
+	if d.err != nil || s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		d.fail()
+		return time.Time{}
+	}
+	return t
 }
 
 // num64 reads a uvarint of any size (num bounds values by the blob size).
@@ -363,23 +384,6 @@ func (d *decoder) affected(a *advisory.Affected) {
 	a.Status = advisory.Status(d.str())
 	a.Severity = d.str()
 	a.Note = d.str()
-}
-
-// decodeScores reads advisories.severity.
-func decodeScores(b []byte) ([]advisory.Score, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	d := decoder{b: string(b)}
-	d.format()
-	ss := d.scores()
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
-	}
-	if d.err != nil {
-		return nil, fmt.Errorf("severity: %w", d.err)
-	}
-	return ss, nil
 }
 
 // timeLayout is RFC 3339 with a fixed nine-digit fraction, so that stored

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vigilproject/vigil/internal/advisory"
@@ -115,6 +116,19 @@ type epssRow struct {
 	date              any
 }
 
+// line is the row's epss.line: the numbers in their shortest form that
+// reads back exactly, and the stored date.
+func (r epssRow) line() string {
+	b := strconv.AppendFloat(nil, r.score, 'g', -1, 64)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, r.percentile, 'g', -1, 64)
+	b = append(b, ' ')
+	if d, ok := r.date.(string); ok {
+		b = append(b, d...)
+	}
+	return string(b)
+}
+
 // epss replaces the source's EPSS scores and logs CVEs entering or leaving.
 func (w *writer) epss(seq iter.Seq2[advisory.EPSS, error]) (int, error) {
 	old := map[string]epssRow{}
@@ -178,9 +192,10 @@ func (w *writer) epss(seq iter.Seq2[advisory.EPSS, error]) (int, error) {
 			w.stats.Unchanged++
 			continue
 		}
-		if err := w.exec(`INSERT INTO epss (cve, source, score, percentile, date) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (cve) DO UPDATE SET source = excluded.source, score = excluded.score, percentile = excluded.percentile, date = excluded.date`,
-			cve, w.source, r.score, r.percentile, r.date); err != nil {
+		if err := w.exec(`INSERT INTO epss (cve, source, score, percentile, date, line) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (cve) DO UPDATE SET source = excluded.source, score = excluded.score, percentile = excluded.percentile,
+				date = excluded.date, line = excluded.line`,
+			cve, w.source, r.score, r.percentile, r.date, r.line()); err != nil {
 			return 0, err
 		}
 	}

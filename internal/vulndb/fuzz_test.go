@@ -15,9 +15,10 @@ import (
 	"github.com/vigilproject/vigil/internal/advisory"
 )
 
-// FuzzDecodeMatch feeds arbitrary bytes to the decoder of affected.data
-// and advisories.severity: it must fail cleanly, and what it accepts must
-// encode back to the same value.
+// FuzzDecodeMatch feeds arbitrary bytes to the decoders of the schema 2
+// affected.data and advisories.severity, which the migration to schema 3
+// reads: they must fail cleanly, and what they accept must encode back to
+// the same value.
 func FuzzDecodeMatch(f *testing.F) {
 	for _, a := range testdataRecords(f) {
 		a.Source = "osv"
@@ -46,6 +47,65 @@ func FuzzDecodeMatch(f *testing.F) {
 		}
 		if diff := cmp.Diff(m, back, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
+
+// FuzzDecodeStored feeds arbitrary bytes to the decoders of the stored
+// blobs (advisories.body, matches.data and matches.groups): they must fail
+// cleanly, and what they accept must encode back to the same value.
+func FuzzDecodeStored(f *testing.F) {
+	var entries []storedEntry
+	for _, a := range testdataRecords(f) {
+		a.Source = "osv"
+		f.Add(encodeAdvisory(&a, nil))
+		for i := range a.Affected {
+			entries = append(entries, storedEntry{adv: int64(len(entries) + 1), n: i, match: encodeEntry(&a, &a.Affected[i], sortedAliases(a.Aliases))})
+		}
+	}
+	f.Add(appendEntries(nil, entries))
+	f.Add(appendEntries(nil, entries[:1]))
+	f.Add(encodeGroups(map[int64]groupInfo{1: {7, []string{"CVE-1", "GHSA-x"}}, 9: {7, []string{"CVE-1", "GHSA-x"}}, 3: {3, []string{"A", "B"}}}))
+	f.Add([]byte{matchesFormat})
+	f.Add([]byte{encFormat})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if a, err := decodeAdvisory(data); err == nil {
+			back, err := decodeAdvisory(encodeAdvisory(&a, nil))
+			if err != nil {
+				t.Fatalf("re-encoded advisory does not decode: %v", err)
+			}
+			if diff := cmp.Diff(a, back, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("advisory round trip (-first +second):\n%s", diff)
+			}
+		}
+		if g, err := decodeGroups(data); err == nil {
+			back, err := decodeGroups(encodeGroups(g))
+			if err != nil || !cmp.Equal(g, back, cmpopts.EquateEmpty(), cmp.AllowUnexported(groupInfo{})) {
+				t.Fatalf("groups %v re-encoded to %v (%v)", g, back, err)
+			}
+		}
+		ms, advs, err := decodeMatches(string(data), "npm")
+		stored, err2 := splitEntries(data)
+		if err != nil || err2 != nil {
+			return
+		}
+		if len(stored) != len(ms) {
+			t.Fatalf("%d entries split, %d decoded", len(stored), len(ms))
+		}
+		for i, m := range ms {
+			a := advisory.Advisory{ID: m.ID, Source: m.Source, Published: m.Published, Modified: m.Modified, Severity: m.Severity, Summary: m.Summary}
+			af := m.Affected
+			stored[i].match = encodeEntry(&a, &af, m.Aliases)
+			if stored[i].adv != advs[i] {
+				t.Fatalf("entry %d: advisory %d split, %d decoded", i, stored[i].adv, advs[i])
+			}
+		}
+		back, _, err := decodeMatches(string(appendEntries(nil, stored)), "npm")
+		if err != nil {
+			t.Fatalf("re-encoded matches do not decode: %v", err)
+		}
+		if diff := cmp.Diff(ms, back, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("matches round trip (-first +second):\n%s", diff)
 		}
 	})
 }

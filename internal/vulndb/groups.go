@@ -134,6 +134,7 @@ type node struct {
 	ids  []string
 	grp  int64  // stored group
 	keys string // the advisory's affected keys, JSON
+	live bool   // not withdrawn: it has entries in matches rows
 }
 
 // run rebuilds the groups around the changed advisories: it follows
@@ -221,7 +222,7 @@ const chunk = 2048
 
 // load reads the advisories advs.
 func (g *regrouper) load(advs []int64) (map[int64]*node, error) {
-	s, err := g.w.stmt(`SELECT a.adv, a.id, a.aliases, a.grp, a.keys FROM json_each(?) j JOIN advisories a ON a.adv = j.value`)
+	s, err := g.w.stmt(`SELECT a.adv, a.id, a.aliases, a.grp, a.keys, a.withdrawn IS NULL FROM json_each(?) j JOIN advisories a ON a.adv = j.value`)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +237,7 @@ func (g *regrouper) load(advs []int64) (map[int64]*node, error) {
 			var adv int64
 			var id, aliases string
 			n := &node{}
-			if err := rows.Scan(&adv, &id, &aliases, &n.grp, &n.keys); err != nil {
+			if err := rows.Scan(&adv, &id, &aliases, &n.grp, &n.keys, &n.live); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -300,25 +301,44 @@ func (g *regrouper) write(uf unionFind, nodes map[int64]*node) error {
 		stale[old] = true
 	}
 	comps := map[int64][]int64{}
-	for adv, n := range nodes {
+	for adv := range nodes {
 		root := uf.find(adv)
 		comps[root] = append(comps[root], adv)
-		if n.grp == root {
+	}
+	// The ids of each group of two or more.
+	groupIDs := map[int64][]string{}
+	for root, members := range comps {
+		if len(members) < 2 {
 			continue
 		}
-		stale[n.grp] = true
-		if err := w.exec(`UPDATE advisories SET grp = ? WHERE adv = ?`, root, adv); err != nil {
-			return err
+		var ids []string
+		for _, m := range members {
+			ids = append(ids, nodes[m].ids...)
 		}
+		slices.Sort(ids)
+		groupIDs[root] = slices.Compact(ids)
+	}
+	for adv, n := range nodes {
+		root := uf.find(adv)
+		if n.grp != root {
+			stale[n.grp] = true
+			if err := w.exec(`UPDATE advisories SET grp = ? WHERE adv = ?`, root, adv); err != nil {
+				return err
+			}
+		}
+		if !n.live {
+			continue
+		}
+		// Its keys' rows learn its group, or that it is alone.
 		keys, err := decodeKeys(n.keys)
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if err := w.exec(`UPDATE affected SET grp = ? WHERE ecosystem = ? AND package = ? AND adv = ?`, root, k.Ecosystem, k.Package, adv); err != nil {
-				return err
-			}
+		g := groupInfo{}
+		if ids, ok := groupIDs[root]; ok {
+			g = groupInfo{grp: root, ids: ids}
 		}
+		w.keys.setGroup(adv, keys, g)
 	}
 	for _, grp := range slices.Sorted(maps.Keys(stale)) {
 		if len(comps[grp]) >= 2 {
@@ -340,12 +360,7 @@ func (g *regrouper) write(uf unionFind, nodes map[int64]*node) error {
 			continue
 		}
 		slices.Sort(members)
-		var ids []string
-		for _, m := range members {
-			ids = append(ids, nodes[m].ids...)
-		}
-		slices.Sort(ids)
-		ids = slices.Compact(ids)
+		ids := groupIDs[root]
 		cves, cve := cveColumns(ids)
 		if err := w.exec(`INSERT OR REPLACE INTO groups (grp, ids, cves, cve, members) VALUES (?, ?, ?, ?, ?)`,
 			root, jsonStrings(ids), cves, cve, jsonInts(members)); err != nil {

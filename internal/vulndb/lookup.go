@@ -49,42 +49,27 @@ type Match struct {
 
 // kevTuple and epssText are how queries return enrichment entries: KEV
 // entries (rare) as a JSON array of tuples, EPSS scores as "cve score
-// percentile date" separated by ';', which reads back without a JSON
-// decoder. (Returning an EPSS entry as four columns costs more: with
-// modernc.org/sqlite every column of every row is a few calls into SQLite.)
+// percentile date" (epss.line, formatted when stored) separated by ';',
+// which reads back without a JSON decoder. (Returning an EPSS entry as
+// four columns costs more: with modernc.org/sqlite every column of every
+// row is a few calls into SQLite.)
 const (
 	kevTuple = `json_array(k.cve, k.date_added, k.due_date, k.ransomware, k.vendor, k.product, k.required_action)`
-	epssText = `printf('%s %.17g %.17g %s', e.cve, e.score, e.percentile, COALESCE(e.date, ''))`
+	epssText = `e.cve || ' ' || e.line`
 )
 
-// affectingQuery reads every live advisory affecting one key with its group
-// and enrichment in one statement, together with the generation token of
-// the snapshot it read (a constant subquery, evaluated once). The affected
-// rows are adjacent in their clustered primary key and carry what is needed
-// of their advisories; a row costs a probe for its group (usually absent),
-// and the group's CVE (the group row's, or the advisory's own when it is
-// alone) is usually a single one, joined to kev and epss by primary key.
-// Only groups with several CVEs walk their JSON list.
+// affectingQuery reads a key's matches row, with the generation token of
+// the snapshot it read (a constant subquery, evaluated once) and the KEV
+// and EPSS entries of the row's CVE ids (stored as JSONB, which json_each
+// reads without parsing), each joined by primary key. The row carries
+// everything else a lookup returns, alias groups included. The blobs come
+// back as text, which the driver hands over with one copy instead of two.
 const affectingQuery = `
-SELECT (SELECT token FROM generation), f.data, f.summary, g.ids,
-	CASE
-		WHEN k.cve IS NOT NULL THEN json_array(` + kevTuple + `)
-		WHEN IIF(g.grp IS NULL, f.cve, g.cve) IS NULL AND IIF(g.grp IS NULL, f.cves, g.cves) IS NOT NULL THEN (
-			SELECT json_group_array(` + kevTuple + `)
-			FROM json_each(IIF(g.grp IS NULL, f.cves, g.cves)) c JOIN kev k ON k.cve = c.value)
-	END,
-	CASE
-		WHEN e.cve IS NOT NULL THEN ` + epssText + `
-		WHEN IIF(g.grp IS NULL, f.cve, g.cve) IS NULL AND IIF(g.grp IS NULL, f.cves, g.cves) IS NOT NULL THEN (
-			SELECT group_concat(` + epssText + `, ';')
-			FROM json_each(IIF(g.grp IS NULL, f.cves, g.cves)) c JOIN epss e ON e.cve = c.value)
-	END
-FROM affected f
-LEFT JOIN groups g ON g.grp = f.grp
-LEFT JOIN kev k ON k.cve = IIF(g.grp IS NULL, f.cve, g.cve)
-LEFT JOIN epss e ON e.cve = IIF(g.grp IS NULL, f.cve, g.cve)
-WHERE f.ecosystem = ? AND f.package = ? AND f.live
-ORDER BY f.adv, f.n`
+SELECT (SELECT token FROM generation), CAST(m.data AS TEXT), COALESCE(CAST(m.groups AS TEXT), ''),
+	(SELECT json_group_array(` + kevTuple + `) FROM json_each(m.cves) c JOIN kev k ON k.cve = c.value),
+	(SELECT group_concat(` + epssText + `, ';') FROM json_each(m.cves) c JOIN epss e ON e.cve = c.value)
+FROM matches m
+WHERE m.ecosystem = ? AND m.package = ?`
 
 // tokenQuery reads the generation token alone, to tell whether cached
 // lookups still hold.
@@ -133,36 +118,130 @@ func (db *DB) query(ctx context.Context, key Key) (int64, []Match, error) {
 		return 0, nil, db.fileErr(err)
 	}
 	defer rows.Close()
-	var (
-		out   []Match
-		token int64
-		dates dateMemo
-	)
-	for rows.Next() {
-		var r matchRow
-		if err := rows.Scan(&token, &r.data, &r.summary, &r.groupIDs, &r.kev, &r.epss); err != nil {
-			return 0, nil, db.fileErr(err)
-		}
-		var m Match
-		if err := m.fill(key.Ecosystem, &r, &dates); err != nil {
-			return 0, nil, fmt.Errorf("vulndb: %s: %s %s: %s: %w", db.path, key.Ecosystem, key.Package, m.ID, err)
-		}
-		if len(out) == cap(out) {
-			// Doubling: append grows large slices by a quarter, copying a
-			// key with thousands of matches many times over.
-			out = slices.Grow(out, max(8, len(out)))
-		}
-		out = append(out, m)
+	if !rows.Next() {
+		return 0, nil, db.fileErr(rows.Err())
 	}
-	if err := rows.Err(); err != nil {
+	var (
+		token int64
+		r     matchesColumns
+	)
+	if err := rows.Scan(&token, &r.data, &r.groups, &r.kev, &r.epss); err != nil {
 		return 0, nil, db.fileErr(err)
 	}
-	return token, out, nil
+	ms, err := r.matches(key.Ecosystem)
+	if err != nil {
+		return 0, nil, fmt.Errorf("vulndb: %s: %s %s: %w", db.path, key.Ecosystem, key.Package, err)
+	}
+	return token, ms, rows.Close()
 }
 
-// matchRow is one row of affectingQuery after the token.
-type matchRow struct {
-	data, summary, groupIDs, kev, epss sql.RawBytes
+// matchesColumns is the row of affectingQuery after the token.
+type matchesColumns struct {
+	data, groups string
+	kev, epss    sql.RawBytes
+}
+
+// matches decodes the row: the entries, then each one's alias group and
+// enrichment.
+func (r *matchesColumns) matches(eco string) ([]Match, error) {
+	ms, advs, err := decodeMatches(r.data, eco)
+	if err != nil {
+		return nil, err
+	}
+	var grouped []groupedAdv
+	if len(r.groups) > 0 {
+		if grouped, err = groupedAdvs(r.groups); err != nil {
+			return nil, err
+		}
+	}
+	kevs, err := decodeKEVs(string(r.kev))
+	if err != nil {
+		return nil, err
+	}
+	epss, err := decodeEPSSs(string(r.epss), nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(grouped) == 0 && len(kevs) == 0 && len(epss) == 0 {
+		return ms, nil
+	}
+	// The group of each match: both lists are in advisory order. The
+	// aliases of the grouped matches share one allocation.
+	groupIDs := make([][]string, len(ms))
+	aliases := 0
+	for i, j := 0, 0; i < len(ms) && j < len(grouped); {
+		switch {
+		case advs[i] < grouped[j].adv:
+			i++
+		case advs[i] > grouped[j].adv:
+			j++
+		default:
+			groupIDs[i] = grouped[j].ids
+			aliases += len(grouped[j].ids)
+			i++
+		}
+	}
+	pool := make([]string, 0, aliases)
+	var kevOf map[string]advisory.KEV
+	var epssOf map[string]advisory.EPSS
+	if len(kevs) > 0 {
+		kevOf = make(map[string]advisory.KEV, len(kevs))
+		for _, k := range kevs {
+			kevOf[k.CVE] = k
+		}
+	}
+	if len(epss) > 0 {
+		epssOf = make(map[string]advisory.EPSS, len(epss))
+		for _, e := range epss {
+			epssOf[e.CVE] = e
+		}
+	}
+	var cves []string
+	for i := range ms {
+		m := &ms[i]
+		ids := groupIDs[i]
+		if ids != nil {
+			// The group's ids, sorted, include the advisory's own.
+			start := len(pool)
+			for _, id := range ids {
+				if id != m.ID {
+					pool = append(pool, id)
+				}
+			}
+			m.Aliases = nil
+			if len(pool) > start {
+				m.Aliases = pool[start:len(pool):len(pool)]
+			}
+		}
+		if kevOf == nil && epssOf == nil {
+			continue
+		}
+		// The CVE ids of the group: its ids, or the advisory's own.
+		cves = cves[:0]
+		if ids == nil {
+			ids = m.Aliases
+			if isCVE(m.ID) {
+				cves = append(cves, m.ID)
+			}
+		}
+		for _, id := range ids {
+			if isCVE(id) {
+				cves = append(cves, id)
+			}
+		}
+		if groupIDs[i] == nil {
+			slices.Sort(cves)
+		}
+		for _, c := range cves {
+			if k, ok := kevOf[c]; ok {
+				m.KEV = append(m.KEV, k)
+			}
+			if e, ok := epssOf[c]; ok {
+				m.EPSS = append(m.EPSS, e)
+			}
+		}
+	}
+	return ms, nil
 }
 
 // dateMemo parses the dates of one lookup's EPSS entries, which are
@@ -182,41 +261,6 @@ func (d *dateMemo) parse(s string) (time.Time, error) {
 	}
 	d.s, d.t = s, t
 	return t, nil
-}
-
-func (m *Match) fill(eco string, r *matchRow, dates *dateMemo) error {
-	if err := decodeMatch(r.data, m); err != nil {
-		return err
-	}
-	m.Summary = string(r.summary)
-	m.Affected.Ecosystem = eco
-	if r.groupIDs != nil {
-		// The group's ids, sorted, include the advisory's own.
-		ids, err := parseJSONStrings(string(r.groupIDs))
-		if err != nil {
-			return fmt.Errorf("group ids: %w", err)
-		}
-		m.Aliases = m.Aliases[:0]
-		for _, id := range ids {
-			if id != m.ID {
-				m.Aliases = append(m.Aliases, id)
-			}
-		}
-		if len(m.Aliases) == 0 {
-			m.Aliases = nil
-		}
-	} else {
-		// Alone in its group: its own aliases.
-		slices.Sort(m.Aliases)
-	}
-	var err error
-	if len(r.kev) > 0 {
-		if m.KEV, err = decodeKEVs(string(r.kev)); err != nil {
-			return err
-		}
-	}
-	m.EPSS, err = decodeEPSSs(string(r.epss), dates)
-	return err
 }
 
 // decodeKEVs reads the json_group_array of (cve, added, due, ransomware,
@@ -264,22 +308,26 @@ func decodeEPSSs(s string, dates *dateMemo) ([]advisory.EPSS, error) {
 	if s == "" {
 		return nil, nil
 	}
+	if dates == nil {
+		dates = &dateMemo{}
+	}
 	out := make([]advisory.EPSS, 0, strings.Count(s, ";")+1)
 	for entry := range strings.SplitSeq(s, ";") {
-		f := strings.Split(entry, " ")
-		if len(f) != 4 {
+		cve, rest, ok1 := strings.Cut(entry, " ")
+		score, rest, ok2 := strings.Cut(rest, " ")
+		pct, date, ok3 := strings.Cut(rest, " ")
+		if !ok1 || !ok2 || !ok3 || strings.Contains(date, " ") {
 			return nil, fmt.Errorf("epss: bad entry %q", entry)
 		}
-		score, err1 := strconv.ParseFloat(f[1], 64)
-		pct, err2 := strconv.ParseFloat(f[2], 64)
-		if dates == nil {
-			dates = &dateMemo{}
-		}
-		date, err3 := dates.parse(f[3])
+		e := advisory.EPSS{CVE: cve}
+		var err1, err2, err3 error
+		e.Score, err1 = strconv.ParseFloat(score, 64)
+		e.Percentile, err2 = strconv.ParseFloat(pct, 64)
+		e.Date, err3 = dates.parse(date)
 		if err := errors.Join(err1, err2, err3); err != nil {
 			return nil, fmt.Errorf("epss: entry %q: %w", entry, err)
 		}
-		out = append(out, advisory.EPSS{CVE: f[0], Score: score, Percentile: pct, Date: date})
+		out = append(out, e)
 	}
 	return out, nil
 }

@@ -1,8 +1,11 @@
 package vulndb
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"iter"
+	"slices"
 	"strings"
 
 	"github.com/vigilproject/vigil/internal/advisory"
@@ -22,10 +25,19 @@ type prepared struct {
 
 	hash    [32]byte
 	keys    []Key
-	cols    []any    // advisory row values after adv, source, id, grp
-	aff     []affRow // adv filled in by the writer
+	cols    []any // advisory row values after adv, source, id, grp
+	entries []keyedEntry
+	cves    []string // the advisory's own CVE ids, sorted
 	ids     []string
 	logKeys string // keys as logged for a new record
+}
+
+// keyedEntry is one affected entry as its key's matches row holds it; a
+// withdrawn advisory has none.
+type keyedEntry struct {
+	key   Key
+	n     int
+	match []byte
 }
 
 // chunkSize is how many records travel between the goroutines at once, and
@@ -37,7 +49,8 @@ const (
 	chunksAhead = 32
 )
 
-// prepare normalises a record and computes what the writer stores.
+// prepare normalises a record and computes what the writer stores; buf is
+// scratch space for encoding, returned for the next record.
 func prepare(source string, a advisory.Advisory, err error, buf []byte) (prepared, []byte) {
 	p := prepared{a: a, err: err, id: strings.TrimSpace(a.ID)}
 	if err != nil || p.id == "" {
@@ -47,11 +60,28 @@ func prepare(source string, a advisory.Advisory, err error, buf []byte) (prepare
 	a.ID = p.id
 	a.Source = source
 	a.Aliases = cleanAliases(p.id, a.Aliases)
-	p.hash, buf = contentHash(&a, buf)
+	buf = encodeAdvisory(&a, buf)
+	body := bytes.Clone(buf)
+	p.hash = sha256.Sum256(body)
 	p.keys = affectedKeys(&a)
-	p.cols = advColumns(&a, p.hash[:], encodeKeys(p.keys, false))
-	p.aff = affectedRows(&a)
 	p.ids = a.IDs()
+	p.cols = []any{formatTime(a.Withdrawn), p.hash[:], encodeKeys(p.keys, false), jsonStrings(a.Aliases), body}
+	if !a.IsWithdrawn() {
+		aliases := sortedAliases(a.Aliases)
+		p.entries = make([]keyedEntry, len(a.Affected))
+		for i := range a.Affected {
+			af := &a.Affected[i]
+			eco := strings.TrimSpace(af.Ecosystem)
+			buf = appendEntry(buf, &a, af, aliases)
+			p.entries[i] = keyedEntry{key: Key{Ecosystem: eco, Package: NormalizeName(eco, af.Package)}, n: i, match: bytes.Clone(buf)}
+		}
+		for _, id := range p.ids {
+			if isCVE(id) {
+				p.cves = append(p.cves, id)
+			}
+		}
+		slices.Sort(p.cves)
+	}
 	p.logKeys = encodeKeys(p.keys, true)
 	p.a = a
 	return p, buf

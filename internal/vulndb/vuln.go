@@ -40,10 +40,10 @@ func (db *DB) Vulnerability(ctx context.Context, id string) (*Vulnerability, err
 	defer tx.Rollback()
 	var adv int64
 	var ownID, aliasesJSON string
-	var ownCVEs, idsJSON, cvesJSON, membersJSON sql.NullString
-	err = tx.QueryRowContext(ctx, `SELECT a.adv, a.id, a.aliases, a.cves, g.ids, g.cves, g.members FROM ids i
+	var idsJSON, cvesJSON, membersJSON sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT a.adv, a.id, a.aliases, g.ids, g.cves, g.members FROM ids i
 		JOIN advisories a ON a.adv = i.adv LEFT JOIN groups g ON g.grp = a.grp
-		WHERE i.id = ? LIMIT 1`, id).Scan(&adv, &ownID, &aliasesJSON, &ownCVEs, &idsJSON, &cvesJSON, &membersJSON)
+		WHERE i.id = ? LIMIT 1`, id).Scan(&adv, &ownID, &aliasesJSON, &idsJSON, &cvesJSON, &membersJSON)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -66,7 +66,9 @@ func (db *DB) Vulnerability(ctx context.Context, id string) (*Vulnerability, err
 		}
 		v.IDs = append(v.IDs, ownID)
 		slices.Sort(v.IDs)
-		cvesJSON = ownCVEs
+		if cves, _ := cveColumns(v.IDs); cves != nil {
+			cvesJSON = sql.NullString{String: cves.(string), Valid: true}
+		}
 	}
 	v.ID = preferredID(v.IDs)
 	for _, adv := range members {
@@ -116,78 +118,18 @@ func preferredID(ids []string) string {
 	return ""
 }
 
-// readAdvisory rebuilds a stored advisory.
+// readAdvisory reads a stored advisory. Its withdrawal time is the
+// column's, which a full snapshot that dropped it has set.
 func readAdvisory(ctx context.Context, tx *sql.Tx, adv int64) (advisory.Advisory, error) {
-	var a advisory.Advisory
-	var aliases, related, refs, keys string
-	var published, modified, withdrawn sql.NullString
-	var severity []byte
-	err := tx.QueryRowContext(ctx, `SELECT id, source, aliases, related, summary, details, published, modified, withdrawn, refs, severity, keys
-		FROM advisories WHERE adv = ?`, adv).Scan(&a.ID, &a.Source, &aliases, &related, &a.Summary, &a.Details,
-		&published, &modified, &withdrawn, &refs, &severity, &keys)
+	var withdrawn sql.NullString
+	var body []byte
+	if err := tx.QueryRowContext(ctx, `SELECT withdrawn, body FROM advisories WHERE adv = ?`, adv).Scan(&withdrawn, &body); err != nil {
+		return advisory.Advisory{}, err
+	}
+	a, err := decodeAdvisory(body)
 	if err != nil {
 		return a, err
 	}
-	for _, f := range []struct {
-		s   string
-		dst *[]string
-	}{{aliases, &a.Aliases}, {related, &a.Related}, {refs, &a.References}} {
-		if err := json.Unmarshal([]byte(f.s), f.dst); err != nil {
-			return a, err
-		}
-		if len(*f.dst) == 0 {
-			*f.dst = nil
-		}
-	}
-	if a.Published, err = parseTime(published.String); err != nil {
-		return a, err
-	}
-	if a.Modified, err = parseTime(modified.String); err != nil {
-		return a, err
-	}
-	if a.Withdrawn, err = parseTime(withdrawn.String); err != nil {
-		return a, err
-	}
-	if a.Severity, err = decodeScores(severity); err != nil {
-		return a, err
-	}
-	ks, err := decodeKeys(keys)
-	if err != nil {
-		return a, err
-	}
-	type entry struct {
-		n int
-		a advisory.Affected
-	}
-	var entries []entry
-	for _, k := range ks {
-		rows, err := tx.QueryContext(ctx, `SELECT n, data FROM affected WHERE ecosystem = ? AND package = ? AND adv = ?`, k.Ecosystem, k.Package, adv)
-		if err != nil {
-			return a, err
-		}
-		for rows.Next() {
-			var e entry
-			var data []byte
-			if err := rows.Scan(&e.n, &data); err != nil {
-				rows.Close()
-				return a, err
-			}
-			var m Match
-			if err := decodeMatch(data, &m); err != nil {
-				rows.Close()
-				return a, err
-			}
-			e.a = m.Affected
-			e.a.Ecosystem = k.Ecosystem
-			entries = append(entries, e)
-		}
-		if err := rows.Close(); err != nil {
-			return a, err
-		}
-	}
-	slices.SortFunc(entries, func(x, y entry) int { return x.n - y.n })
-	for _, e := range entries {
-		a.Affected = append(a.Affected, e.a)
-	}
-	return a, nil
+	a.Withdrawn, err = parseTime(withdrawn.String)
+	return a, err
 }

@@ -12,8 +12,10 @@
 // readers, in the same process or others (Options.ReadOnly for scanners),
 // see the state before or after each Apply, never part of one. Each handle
 // keeps the lookups it decoded until an Apply, in any process, changes what
-// they return. Export and Import move the whole store as one self-verifying
-// file for air-gapped installations. PERFORMANCE.md has the measured costs.
+// they return. A first import can instead be built in a file of its own
+// and installed whole (Build, Install), which costs less. Export and Import
+// move the whole store as one self-verifying file for air-gapped
+// installations. PERFORMANCE.md has the measured costs.
 package vulndb
 
 import (
@@ -112,6 +114,10 @@ type DB struct {
 
 	affecting, token *sql.Stmt
 	cache            *lookupCache
+
+	// target is where Install puts a store opened by Build ("" otherwise).
+	target string
+	closed bool
 }
 
 // Open opens the advisory store at path, creating it and its schema when
@@ -144,19 +150,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 
 func (db *DB) open(ctx context.Context) error {
 	busy := fmt.Sprintf("busy_timeout(%d)", db.opts.BusyTimeout.Milliseconds())
-	if !db.opts.ReadOnly {
-		rw, err := sql.Open("sqlite", dsn(db.path, []string{
-			busy, "journal_mode(WAL)", "synchronous(NORMAL)",
-			"cache_size(-65536)", "temp_store(MEMORY)", "wal_autocheckpoint(16384)",
-		}, "_txlock=immediate"))
-		if err != nil {
-			return fmt.Errorf("vulndb: open %s: %w", db.path, err)
+	switch {
+	case db.target != "":
+		// A build's file is seen by no other process until Install:
+		// without a log to write twice, a journal on disk or syncs, and
+		// a failed Apply still rolls back (from the journal in memory).
+		if err := db.openWriter(ctx, busy, "journal_mode(MEMORY)", "synchronous(OFF)"); err != nil {
+			return err
 		}
-		rw.SetMaxOpenConns(1)
-		rw.SetMaxIdleConns(1)
-		rw.SetConnMaxLifetime(0)
-		db.rw = rw
-		if err := db.migrate(ctx); err != nil {
+	case !db.opts.ReadOnly:
+		if err := db.openWriter(ctx, busy, "journal_mode(WAL)", "synchronous(NORMAL)", "wal_autocheckpoint(16384)"); err != nil {
 			return err
 		}
 	}
@@ -191,6 +194,24 @@ func (db *DB) open(ctx context.Context) error {
 	return nil
 }
 
+// openWriter opens the one write connection with pragmas, and migrates.
+func (db *DB) openWriter(ctx context.Context, pragmas ...string) error {
+	// A small page cache, reading through a memory map: a large cache
+	// cost an import more in page faults as it filled (the driver's
+	// allocator maps fresh memory for each page) and in releasing it on
+	// close than it saved in writes (PERFORMANCE.md).
+	pragmas = append(pragmas, "cache_size(-2048)", "mmap_size(268435456)", "temp_store(MEMORY)")
+	rw, err := sql.Open("sqlite", dsn(db.path, pragmas, "_txlock=immediate"))
+	if err != nil {
+		return fmt.Errorf("vulndb: open %s: %w", db.path, err)
+	}
+	rw.SetMaxOpenConns(1)
+	rw.SetMaxIdleConns(1)
+	rw.SetConnMaxLifetime(0)
+	db.rw = rw
+	return db.migrate(ctx)
+}
+
 // dsn builds a modernc.org/sqlite URI for path with pragmas run on every new
 // connection. The path is escaped: SQLite decodes %XX in file: URIs, and '?'
 // or '#' in a directory name would otherwise end the path.
@@ -204,8 +225,22 @@ func dsn(path string, pragmas []string, extra ...string) string {
 	return "file:" + p + "?" + strings.Join(q, "&")
 }
 
-// Close releases the database. Updates in flight fail.
+// Close releases the database. Updates in flight fail. A store opened by
+// Build and not installed is removed.
 func (db *DB) Close() error {
+	if db.closed {
+		return nil
+	}
+	db.closed = true
+	err := db.closeConns()
+	if db.target != "" {
+		// A build never installed: its file is nobody's.
+		removeDB(db.path)
+	}
+	return err
+}
+
+func (db *DB) closeConns() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{db.affecting, db.token} {
 		if s != nil {
@@ -303,6 +338,12 @@ func (db *DB) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("vulndb: %s: migration %s: %w", db.path, m.name, err)
+		}
+		if code := migrationCode[m.version]; code != nil {
+			if err := code(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("vulndb: %s: migration %s: %w", db.path, m.name, err)
+			}
 		}
 		// PRAGMA takes no parameters; the version is our own integer.
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
