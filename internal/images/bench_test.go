@@ -536,14 +536,18 @@ func BenchmarkFleet(b *testing.B) {
 					{MinSeverity: advisory.SeverityCritical, Repository: "registry.example/team3*"},
 				}
 				var lat []time.Duration
+				worst := make([]time.Duration, len(filters))
 				b.ResetTimer()
-				for range b.N {
-					for _, f := range filters {
+				// 20 sweeps: a p99 needs more than the 35 pages of one.
+				for range b.N * 20 {
+					for i, f := range filters {
 						f.Limit = 50
 						for page := 0; page < 5; page++ {
 							t0 := time.Now()
 							p, err := bf.st.ListImages(ctx, f)
-							lat = append(lat, time.Since(t0))
+							d := time.Since(t0)
+							lat = append(lat, d)
+							worst[i] = max(worst[i], d)
 							if err != nil {
 								b.Fatal(err)
 							}
@@ -554,10 +558,11 @@ func BenchmarkFleet(b *testing.B) {
 						}
 					}
 				}
-				p50, p99, worst := percentiles(lat)
+				b.Logf("slowest page per filter: %v", worst)
+				p50, p99, slowest := percentiles(lat)
 				b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
-				b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+				b.ReportMetric(float64(slowest.Microseconds())/1000, "max-ms")
 			})
 		})
 	}
