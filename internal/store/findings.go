@@ -888,8 +888,14 @@ func (s *Store) AssessImage(ctx context.Context, digest sbom.Digest, version int
 	defer tx.Rollback()
 	var id int64
 	var pending []byte
+	// On PostgreSQL the image's row is locked first, as IndexPending locks
+	// the rows it indexes: the two never wait on each other's postings.
+	lock := ""
+	if _, ok := s.dialect.(postgres); ok {
+		lock = " FOR UPDATE OF i"
+	}
 	err = tx.QueryRowContext(ctx, s.q(`SELECT i.id, CASE WHEN i.posted = 0 THEN d.pending END FROM images i
-		LEFT JOIN image_data d ON d.image_id = i.id WHERE i.digest = ?`), string(digest)).Scan(&id, &pending)
+		LEFT JOIN image_data d ON d.image_id = i.id WHERE i.digest = ?`+lock), string(digest)).Scan(&id, &pending)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Image{}, fmt.Errorf("%w: image %s", ErrNotFound, digest)
 	}

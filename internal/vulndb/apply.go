@@ -92,6 +92,11 @@ func (db *DB) Apply(ctx context.Context, b feed.Batch, state feed.SourceState) (
 	if err == nil {
 		err = w.flush()
 	}
+	if err != nil && ctx.Err() != nil {
+		// Cancelled part-way: the statement that failed may only say
+		// that database/sql closed it.
+		err = ctx.Err()
+	}
 	if err != nil {
 		return feed.ApplyStats{}, fmt.Errorf("vulndb: apply %s: %w", b.Source, err)
 	}
