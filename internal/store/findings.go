@@ -574,7 +574,11 @@ func (s *Store) imageEvents(ctx context.Context, tx *sql.Tx, ev Evaluation, chan
 		pkg int64
 		i   int
 	}
-	shared := map[changeKey][]byte{}
+	type sharedChange struct {
+		vuln, previous *EventVuln
+		encoded        []byte
+	}
+	shared := map[changeKey]*sharedChange{}
 	for _, img := range imageIDs {
 		st := states[img]
 		im := EventImage{Digest: st.digest, Repository: st.repository, Tag: st.tag}
@@ -588,22 +592,26 @@ func (s *Store) imageEvents(ctx context.Context, tx *sql.Tx, ev Evaluation, chan
 				if f == nil {
 					f = c.old
 				}
-				e := Event{Type: c.typ, Time: now, Digest: sbom.Digest(st.digest), Repository: st.repository, VulnID: f.ID, Severity: f.Severity, KEV: f.KEV != nil,
-					Data: EventData{Image: im, Package: epkg, Vulnerability: eventVuln(f), DBVersion: ev.Version}}
-				if c.typ != EventFindingNew && c.typ != EventFindingResolved && c.old != nil {
-					e.Data.Previous = eventVuln(c.old)
-				}
-				e.ID = eventID(c.typ, st.digest, strconv.FormatInt(p.pkg, 10), f.ID, strconv.FormatInt(ev.Version, 10))
+				// The vulnerability parts are the same in every image
+				// holding the package: made, and encoded, once.
 				k := changeKey{p.pkg, i}
-				if shared[k] == nil {
-					b, err := sharedPart(&e.Data)
-					if err != nil {
+				sc := shared[k]
+				if sc == nil {
+					sc = &sharedChange{vuln: eventVuln(f)}
+					if c.typ != EventFindingNew && c.typ != EventFindingResolved && c.old != nil {
+						sc.previous = eventVuln(c.old)
+					}
+					var err error
+					if sc.encoded, err = sharedPart(&EventData{Package: epkg, Vulnerability: sc.vuln, Previous: sc.previous, DBVersion: ev.Version}); err != nil {
 						return nil, err
 					}
-					shared[k] = b
+					shared[k] = sc
 				}
+				e := Event{Type: c.typ, Time: now, Digest: sbom.Digest(st.digest), Repository: st.repository, VulnID: f.ID, Severity: f.Severity, KEV: f.KEV != nil,
+					Data: EventData{Image: im, Package: epkg, Vulnerability: sc.vuln, Previous: sc.previous, DBVersion: ev.Version}}
+				e.ID = eventID(c.typ, st.digest, strconv.FormatInt(p.pkg, 10), f.ID, strconv.FormatInt(ev.Version, 10))
 				events = append(events, e)
-				details = append(details, shared[k])
+				details = append(details, sc.encoded)
 			}
 		}
 		wasBad, isBad := ev.Threshold.bad(st.before), ev.Threshold.bad(st.after)
