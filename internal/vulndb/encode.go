@@ -350,6 +350,23 @@ func (d *decoder) scores() []advisory.Score {
 	return ss
 }
 
+// event decodes a range event: its kind, then its version.
+func (d *decoder) event(e *advisory.Event) {
+	kind, v := d.num(), d.str()
+	switch kind {
+	case evIntroduced:
+		e.Introduced = v
+	case evFixed:
+		e.Fixed = v
+	case evLastAffected:
+		e.LastAffected = v
+	case evLimit:
+		e.Limit = v
+	default:
+		d.fail()
+	}
+}
+
 func (d *decoder) affected(a *advisory.Affected) {
 	a.Package = d.str()
 	a.PURL = d.str()
@@ -364,19 +381,7 @@ func (d *decoder) affected(a *advisory.Affected) {
 			}
 			r.Events = make([]advisory.Event, m)
 			for j := range r.Events {
-				kind, v := d.num(), d.str()
-				switch kind {
-				case evIntroduced:
-					r.Events[j].Introduced = v
-				case evFixed:
-					r.Events[j].Fixed = v
-				case evLastAffected:
-					r.Events[j].LastAffected = v
-				case evLimit:
-					r.Events[j].Limit = v
-				default:
-					d.fail()
-				}
+				d.event(&r.Events[j])
 			}
 		}
 	}

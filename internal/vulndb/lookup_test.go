@@ -3,7 +3,6 @@ package vulndb
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -345,33 +344,7 @@ func TestEnrichmentRealData(t *testing.T) {
 	ctx := context.Background()
 	db, _ := loadTestdata(t)
 
-	data, err := os.ReadFile(filepath.Join(dir, "kev", "known_exploited_vulnerabilities.json"))
-	if err != nil {
-		t.Skipf("KEV catalogue: %v", err)
-	}
-	var cat struct {
-		Vulnerabilities []struct {
-			CVEID, VendorProject, Product, DateAdded, DueDate, RequiredAction, KnownRansomwareCampaignUse string
-		}
-	}
-	if err := json.Unmarshal(data, &cat); err != nil {
-		t.Fatal(err)
-	}
-	kevs := func(yield func(advisory.KEV, error) bool) {
-		for _, v := range cat.Vulnerabilities {
-			added, err1 := time.Parse(time.DateOnly, v.DateAdded)
-			due, err2 := time.Parse(time.DateOnly, v.DueDate)
-			k := advisory.KEV{CVE: v.CVEID, DateAdded: added, DueDate: due, Vendor: v.VendorProject, Product: v.Product,
-				RequiredAction: v.RequiredAction, Ransomware: v.KnownRansomwareCampaignUse == "Known"}
-			if !yield(k, errors.Join(err1, err2)) {
-				return
-			}
-		}
-	}
-	st, err := db.Apply(ctx, feed.Batch{Source: "kev", Full: true, KEV: kevs}, feed.SourceState{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := applyKEVCatalogue(t, db)
 	if st.Added != 1404 || st.Skipped != 0 {
 		t.Errorf("KEV import stats %+v, want 1404 added", st)
 	}

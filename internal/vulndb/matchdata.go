@@ -241,19 +241,7 @@ func (d *decoder) match(m *Match, ar *arena) {
 			}
 			r.Events = take(&ar.events, k)
 			for j := range r.Events {
-				kind, v := d.num(), d.str()
-				switch kind {
-				case evIntroduced:
-					r.Events[j].Introduced = v
-				case evFixed:
-					r.Events[j].Fixed = v
-				case evLastAffected:
-					r.Events[j].LastAffected = v
-				case evLimit:
-					r.Events[j].Limit = v
-				default:
-					d.fail()
-				}
+				d.event(&r.Events[j])
 			}
 		}
 	}
