@@ -116,32 +116,6 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(float64(closing.Nanoseconds())/float64(b.N), "close-ns/op")
 }
 
-// BenchmarkImportBuild is a full first import as Build and Install run it:
-// into a fresh file beside the path, installed at the end (timed, with the
-// sync that makes it durable).
-func BenchmarkImportBuild(b *testing.B) {
-	bs := fullData(b)
-	n := countRecords(bs)
-	ctx := context.Background()
-	b.ResetTimer()
-	c := startCPU(b)
-	for b.Loop() {
-		b.StopTimer()
-		path := filepath.Join(b.TempDir(), "v.db")
-		b.StartTimer()
-		db, err := Build(ctx, path, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		importAll(b, db, bs)
-		if err := db.Install(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-	c.stop()
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
-}
-
 // BenchmarkImportDecoded isolates the store: records are decoded before the
 // timer starts.
 func BenchmarkImportDecoded(b *testing.B) {

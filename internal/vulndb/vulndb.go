@@ -12,8 +12,7 @@
 // readers, in the same process or others (Options.ReadOnly for scanners),
 // see the state before or after each Apply, never part of one. Each handle
 // keeps the lookups it decoded until an Apply, in any process, changes what
-// they return. A first import can instead be built in a file of its own
-// and installed whole (Build, Install), which costs less. Export and Import
+// they return. Export and Import
 // move the whole store as one self-verifying file for air-gapped
 // installations. PERFORMANCE.md has the measured costs.
 package vulndb
@@ -115,8 +114,6 @@ type DB struct {
 	affecting, token *sql.Stmt
 	cache            *lookupCache
 
-	// target is where Install puts a store opened by Build ("" otherwise).
-	target string
 	closed bool
 }
 
@@ -150,15 +147,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 
 func (db *DB) open(ctx context.Context) error {
 	busy := fmt.Sprintf("busy_timeout(%d)", db.opts.BusyTimeout.Milliseconds())
-	switch {
-	case db.target != "":
-		// A build's file is seen by no other process until Install:
-		// without a log to write twice, a journal on disk or syncs, and
-		// a failed Apply still rolls back (from the journal in memory).
-		if err := db.openWriter(ctx, busy, "journal_mode(MEMORY)", "synchronous(OFF)"); err != nil {
-			return err
-		}
-	case !db.opts.ReadOnly:
+	if !db.opts.ReadOnly {
 		if err := db.openWriter(ctx, busy, "journal_mode(WAL)", "synchronous(NORMAL)", "wal_autocheckpoint(16384)"); err != nil {
 			return err
 		}
@@ -225,22 +214,12 @@ func dsn(path string, pragmas []string, extra ...string) string {
 	return "file:" + p + "?" + strings.Join(q, "&")
 }
 
-// Close releases the database. Updates in flight fail. A store opened by
-// Build and not installed is removed.
+// Close releases the database. Updates in flight fail.
 func (db *DB) Close() error {
 	if db.closed {
 		return nil
 	}
 	db.closed = true
-	err := db.closeConns()
-	if db.target != "" {
-		// A build never installed: its file is nobody's.
-		removeDB(db.path)
-	}
-	return err
-}
-
-func (db *DB) closeConns() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{db.affecting, db.token} {
 		if s != nil {
