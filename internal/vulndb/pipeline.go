@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/vigilproject/vigil/internal/advisory"
 )
@@ -87,12 +88,11 @@ func prepare(source string, a advisory.Advisory, err error, buf []byte) (prepare
 	return p, buf
 }
 
-// produce runs seq and sends prepared chunks until seq ends, ctx ends or
+// produce runs seq and sends chunks of records until seq ends, ctx ends or
 // stop closes; it closes out when done.
-func produce(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory, error], out chan<- []prepared, stop <-chan struct{}) {
+func produce(ctx context.Context, seq iter.Seq2[advisory.Advisory, error], out chan<- []prepared, stop <-chan struct{}) {
 	defer close(out)
 	chunk := make([]prepared, 0, chunkSize)
-	var buf []byte
 	send := func() bool {
 		select {
 		case out <- chunk:
@@ -105,9 +105,7 @@ func produce(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory
 		}
 	}
 	for a, err := range seq {
-		var p prepared
-		p, buf = prepare(source, a, err, buf)
-		chunk = append(chunk, p)
+		chunk = append(chunk, prepared{a: a, err: err})
 		if len(chunk) == chunkSize && !send() {
 			return
 		}
@@ -117,21 +115,46 @@ func produce(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory
 	}
 }
 
-// pipeline starts produce and returns its output and a function that stops
-// it and waits for it to end, so the iterator never outlives Apply.
+// prepareAll prepares the chunks of in and passes them on to out until in
+// closes, ctx ends or stop closes; it closes out when done.
+func prepareAll(ctx context.Context, source string, in <-chan []prepared, out chan<- []prepared, stop <-chan struct{}) {
+	defer close(out)
+	var buf []byte
+	for chunk := range in {
+		for i := range chunk {
+			chunk[i], buf = prepare(source, chunk[i].a, chunk[i].err, buf)
+		}
+		select {
+		case out <- chunk:
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// pipeline starts the iterator and the preparation in goroutines of their
+// own (the iterator decodes, which costs about as much as everything the
+// writer does, so it gets a goroutine to itself) and returns the prepared
+// chunks and a function that stops both and waits for them to end, so the
+// iterator never outlives Apply.
 func pipeline(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory, error]) (<-chan []prepared, func()) {
+	decoded := make(chan []prepared, chunksAhead)
 	out := make(chan []prepared, chunksAhead)
 	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		produce(ctx, source, seq, out, stop)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { produce(ctx, seq, decoded, stop) })
+	wg.Go(func() {
+		prepareAll(ctx, source, decoded, out, stop)
+		// Unblock a producer waiting to send.
+		for range decoded {
+		}
+	})
 	return out, func() {
 		close(stop)
-		// Unblock a producer waiting to send, then wait for it.
 		for range out {
 		}
-		<-done
+		wg.Wait()
 	}
 }

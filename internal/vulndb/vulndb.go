@@ -103,6 +103,8 @@ func (o Options) withDefaults() Options {
 type DB struct {
 	path string
 	opts Options
+	// pageSize is the file's page size in bytes.
+	pageSize int
 	// rw is nil when read-only. One connection: SQLite has one writer
 	// anyway, and a single connection keeps the prepared statements hot.
 	rw *sql.DB
@@ -134,10 +136,17 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: %s: %w", path, err)
 	}
-	if err := checkFile(abs, opts.ReadOnly); err != nil {
+	pageSize, err := checkFile(abs, opts.ReadOnly)
+	if err != nil {
 		return nil, err
 	}
-	db := &DB{path: abs, opts: opts, cache: newLookupCache(opts.LookupCache)}
+	if pageSize == 0 && !opts.ReadOnly {
+		if err := create(ctx, abs); err != nil {
+			return nil, err
+		}
+		pageSize = newPageSize
+	}
+	db := &DB{path: abs, opts: opts, cache: newLookupCache(opts.LookupCache), pageSize: pageSize}
 	if err := db.open(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -148,7 +157,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 func (db *DB) open(ctx context.Context) error {
 	busy := fmt.Sprintf("busy_timeout(%d)", db.opts.BusyTimeout.Milliseconds())
 	if !db.opts.ReadOnly {
-		if err := db.openWriter(ctx, busy, "journal_mode(WAL)", "synchronous(NORMAL)", "wal_autocheckpoint(16384)"); err != nil {
+		// The log is checkpointed into the database when it holds 64 MiB,
+		// not after SQLite's default of 4 MiB: an import writes much more.
+		autocheckpoint := fmt.Sprintf("wal_autocheckpoint(%d)", max(1, (64<<20)/db.pageSize))
+		if err := db.openWriter(ctx, busy, "journal_mode(WAL)", "synchronous(NORMAL)", autocheckpoint); err != nil {
 			return err
 		}
 	}
@@ -181,6 +193,31 @@ func (db *DB) open(ctx context.Context) error {
 		return db.fileErr(err)
 	}
 	return nil
+}
+
+// newPageSize is the page size of new stores. Larger pages than SQLite's
+// default 4 KiB cut the pages (and so the writes to the log, and the reads
+// back) an import handles: most of a store is advisory bodies and match
+// rows of a few KiB each, which 4 KiB pages split into overflow chains
+// (PERFORMANCE.md).
+const newPageSize = 16384
+
+// create makes a new, empty store file at path with newPageSize pages in
+// write-ahead-log mode. The page size is fixed when the first page is
+// written, and the write connection's pragmas run in an order (the
+// driver's: sorted by name) that turns the log on before page_size would.
+func create(ctx context.Context, path string) error {
+	c, err := sql.Open("sqlite", dsn(path, nil))
+	if err != nil {
+		return fmt.Errorf("vulndb: create %s: %w", path, err)
+	}
+	defer c.Close()
+	for _, q := range []string{fmt.Sprintf("PRAGMA page_size = %d", newPageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("vulndb: create %s: %w", path, err)
+		}
+	}
+	return c.Close()
 }
 
 // openWriter opens the one write connection with pragmas, and migrates.
@@ -343,44 +380,44 @@ const sqliteMagic = "SQLite format 3\x00"
 // database or that was cut short: SQLite itself would report truncation only
 // when a query reaches a missing page. A missing or empty file is a new
 // database (allowed unless read-only).
-func checkFile(path string, readOnly bool) error {
+func checkFile(path string, readOnly bool) (int, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if readOnly {
-			return fmt.Errorf("vulndb: %s: %w", path, err)
+			return 0, fmt.Errorf("vulndb: %s: %w", path, err)
 		}
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("vulndb: %s: %w", path, err)
+		return 0, fmt.Errorf("vulndb: %s: %w", path, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("vulndb: %s: %w", path, err)
+		return 0, fmt.Errorf("vulndb: %s: %w", path, err)
 	}
 	if st.IsDir() {
-		return fmt.Errorf("vulndb: %s: is a directory", path)
+		return 0, fmt.Errorf("vulndb: %s: is a directory", path)
 	}
 	if st.Size() == 0 {
 		if readOnly {
-			return fmt.Errorf("%w: %s: empty file", ErrNotDatabase, path)
+			return 0, fmt.Errorf("%w: %s: empty file", ErrNotDatabase, path)
 		}
-		return nil
+		return 0, nil
 	}
 	var hdr [100]byte
 	if _, err := f.ReadAt(hdr[:], 0); err != nil {
-		return fmt.Errorf("%w: %s: file is shorter than an SQLite header (%d bytes)", ErrNotDatabase, path, st.Size())
+		return 0, fmt.Errorf("%w: %s: file is shorter than an SQLite header (%d bytes)", ErrNotDatabase, path, st.Size())
 	}
 	if string(hdr[:16]) != sqliteMagic {
-		return fmt.Errorf("%w: %s: no SQLite header", ErrNotDatabase, path)
+		return 0, fmt.Errorf("%w: %s: no SQLite header", ErrNotDatabase, path)
 	}
 	pageSize := int64(hdr[16])<<8 | int64(hdr[17])
 	if pageSize == 1 {
 		pageSize = 65536
 	}
 	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
-		return fmt.Errorf("%w: %s: bad page size %d", ErrNotDatabase, path, pageSize)
+		return 0, fmt.Errorf("%w: %s: bad page size %d", ErrNotDatabase, path, pageSize)
 	}
 	// The in-header page count is valid when the change counter matches
 	// the "version valid for" field (SQLite ≥ 3.7.0 keeps both). In WAL
@@ -389,9 +426,9 @@ func checkFile(path string, readOnly bool) error {
 	// shorter than the count is damaged.
 	pages := be32(hdr[28:32])
 	if pages > 0 && be32(hdr[24:28]) == be32(hdr[92:96]) && st.Size() < pages*pageSize && !walHasFrames(path) {
-		return fmt.Errorf("%w: %s: truncated (%d bytes, header says %d pages of %d)", ErrNotDatabase, path, st.Size(), pages, pageSize)
+		return 0, fmt.Errorf("%w: %s: truncated (%d bytes, header says %d pages of %d)", ErrNotDatabase, path, st.Size(), pages, pageSize)
 	}
-	return nil
+	return int(pageSize), nil
 }
 
 func be32(b []byte) int64 {

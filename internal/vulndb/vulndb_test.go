@@ -38,6 +38,15 @@ func TestOpenSchema(t *testing.T) {
 	if err := db.rw.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
+	// A new store has newPageSize pages, and its log is checkpointed at
+	// 64 MiB whatever the page size.
+	var pageSize, autocheckpoint int
+	if err := db.rw.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil || pageSize != newPageSize {
+		t.Fatalf("page_size = %d, %v; want %d", pageSize, err, newPageSize)
+	}
+	if err := db.rw.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&autocheckpoint); err != nil || autocheckpoint*pageSize != 64<<20 {
+		t.Fatalf("wal_autocheckpoint = %d pages of %d, %v; want 64 MiB", autocheckpoint, pageSize, err)
+	}
 	db.Close()
 
 	// Reopening migrates nothing and keeps working; read-only opens too.
