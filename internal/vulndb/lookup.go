@@ -182,19 +182,24 @@ func (r *matchesColumns) matches(eco string) ([]Match, error) {
 		}
 	}
 	pool := make([]string, 0, aliases)
-	var kevOf map[string]advisory.KEV
-	var epssOf map[string]advisory.EPSS
-	if len(kevs) > 0 {
-		kevOf = make(map[string]advisory.KEV, len(kevs))
-		for _, k := range kevs {
-			kevOf[k.CVE] = k
-		}
-	}
-	if len(epss) > 0 {
-		epssOf = make(map[string]advisory.EPSS, len(epss))
-		for _, e := range epss {
-			epssOf[e.CVE] = e
-		}
+	// The entries come in the order of the row's CVE ids, which are
+	// sorted; sorting again costs nothing then, and keeps the binary
+	// searches below right whatever order the join produced.
+	slices.SortFunc(kevs, func(a, b advisory.KEV) int { return strings.Compare(a.CVE, b.CVE) })
+	slices.SortFunc(epss, func(a, b advisory.EPSS) int { return strings.Compare(a.CVE, b.CVE) })
+	// Each match's KEV and EPSS entries, found as indexes into kevs and
+	// epss (ends[i] is where match i's end in hits), are copied into one
+	// pool of each, of the size found, which the matches' slices share.
+	var (
+		hits        []int32
+		kevEnd      []int32
+		epssEnd     []int32
+		nKEV, nEPSS int
+	)
+	if len(kevs) > 0 || len(epss) > 0 {
+		hits = make([]int32, 0, 2*len(ms))
+		kevEnd = make([]int32, len(ms))
+		epssEnd = make([]int32, len(ms))
 	}
 	var cves []string
 	for i := range ms {
@@ -213,7 +218,7 @@ func (r *matchesColumns) matches(eco string) ([]Match, error) {
 				m.Aliases = pool[start:len(pool):len(pool)]
 			}
 		}
-		if kevOf == nil && epssOf == nil {
+		if len(kevs) == 0 && len(epss) == 0 {
 			continue
 		}
 		// The CVE ids of the group: its ids, or the advisory's own.
@@ -233,12 +238,42 @@ func (r *matchesColumns) matches(eco string) ([]Match, error) {
 			slices.Sort(cves)
 		}
 		for _, c := range cves {
-			if k, ok := kevOf[c]; ok {
-				m.KEV = append(m.KEV, k)
+			if j, ok := slices.BinarySearchFunc(kevs, c, func(k advisory.KEV, c string) int { return strings.Compare(k.CVE, c) }); ok {
+				hits = append(hits, int32(j))
+				nKEV++
 			}
-			if e, ok := epssOf[c]; ok {
-				m.EPSS = append(m.EPSS, e)
+		}
+		kevEnd[i] = int32(len(hits))
+		for _, c := range cves {
+			if j, ok := slices.BinarySearchFunc(epss, c, func(e advisory.EPSS, c string) int { return strings.Compare(e.CVE, c) }); ok {
+				hits = append(hits, int32(j))
+				nEPSS++
 			}
+		}
+		epssEnd[i] = int32(len(hits))
+	}
+	if nKEV+nEPSS == 0 {
+		return ms, nil
+	}
+	kevPool := make([]advisory.KEV, 0, nKEV)
+	epssPool := make([]advisory.EPSS, 0, nEPSS)
+	start := int32(0)
+	for i := range ms {
+		m := &ms[i]
+		k := len(kevPool)
+		for _, j := range hits[start:kevEnd[i]] {
+			kevPool = append(kevPool, kevs[j])
+		}
+		e := len(epssPool)
+		for _, j := range hits[kevEnd[i]:epssEnd[i]] {
+			epssPool = append(epssPool, epss[j])
+		}
+		start = epssEnd[i]
+		if len(kevPool) > k {
+			m.KEV = kevPool[k:len(kevPool):len(kevPool)]
+		}
+		if len(epssPool) > e {
+			m.EPSS = epssPool[e:len(epssPool):len(epssPool)]
 		}
 	}
 	return ms, nil
