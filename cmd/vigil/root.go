@@ -72,7 +72,7 @@ that introduced it.`,
 	pf.BoolVar(&g.noCache, "no-cache", false, "neither read nor write the layer cache")
 	root.AddCommand(newSBOMCmd(g), newScanCmd(g), newDBCmd(g), newVersionCmd(g))
 	root.AddCommand(newServeCmd(g), newImagesCmd(g), newImpactCmd(g), newTokenCmd(g), newEventsCmd(g))
-	root.AddCommand(newSubscriptionsCmd(g), newReassessCmd(g))
+	root.AddCommand(newSubscriptionsCmd(g), newReassessCmd(g), newCacheCmd(g))
 	return root
 }
 

@@ -45,6 +45,7 @@ type serveOptions struct {
 	maxPackages     int
 	registryConfig  string
 	shutdownTimeout time.Duration
+	cacheUnusedFor  time.Duration
 	updateInterval  time.Duration
 	feeds           feed.Config
 	webhookHosts    []string
@@ -80,8 +81,9 @@ public hosts, or to those of --allow-webhook-hosts (loopback and private address
 only when listed there without a wildcard). Delivered deliveries are kept 7 days.
 
 Registry credentials come from --registry-config or the Docker config; they are
-never logged nor returned. The layer cache is the one of --cache-dir, shared with
-'vigil sbom' and 'vigil scan'. SIGINT or SIGTERM stop the server gracefully: no new
+never logged nor returned. The layer cache is kept in --cache-dir, shared with
+'vigil sbom' and 'vigil scan', and in the store, shared by the replicas; entries
+unused for --cache-unused-for (default 30 days) are pruned every hour. SIGINT or SIGTERM stop the server gracefully: no new
 requests, requests in flight finished (up to --shutdown-timeout), workers stopped.`,
 		Example: `  vigil token create --name admin --scope admin
   vigil serve --listen 0.0.0.0:8080 --allow-registries 'registry.example.com,*.ecr.example'
@@ -117,6 +119,7 @@ requests, requests in flight finished (up to --shutdown-timeout), workers stoppe
 	fl.StringVar(&o.feeds.Mirror, "mirror", "", "read every feed from this mirror: http(s)://… or file:///dir (env VIGIL_FEEDS_MIRROR)")
 	fl.StringSliceVar(&o.feeds.OSVEcosystems, "osv-ecosystems", nil, "OSV ecosystems the updates import (default: every ecosystem Vigil catalogs)")
 	fl.StringSliceVar(&o.feeds.AlpineBranches, "alpine-branches", nil, "Alpine secdb branches the updates import (default: the supported ones and edge)")
+	fl.DurationVar(&o.cacheUnusedFor, "cache-unused-for", defaultCacheUnusedFor, "prune layer cache entries (in --cache-dir and in the store) unused for this long, every hour (0: never)")
 	fl.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stop waits for requests in flight")
 	return cmd
 }
@@ -342,7 +345,7 @@ func runServe(ctx context.Context, g *globals, o *serveOptions) error {
 		wg.Go(func() { svc.Run(workCtx, o.workers, time.Second) })
 		wg.Go(func() { sched.Run(workCtx) })
 		wg.Go(func() { notifier.Run(workCtx) })
-		wg.Go(func() { pruneDeliveries(workCtx, st, log) })
+		wg.Go(func() { prune(workCtx, st, cache, o.cacheUnusedFor, log) })
 	}
 	if exch != nil {
 		// Every replica, workers or not, answers from the shared database.
@@ -382,9 +385,11 @@ const (
 	pruneEvery        = time.Hour
 )
 
-// pruneDeliveries deletes old delivered deliveries until ctx is done.
+// prune deletes, every pruneEvery until ctx is done, old delivered
+// deliveries and the layer cache's entries unused for cacheUnusedFor (in
+// --cache-dir and in the store; cache nil or cacheUnusedFor 0: none).
 // Replicas may prune at once: the deletes are idempotent.
-func pruneDeliveries(ctx context.Context, st *store.Store, log *slog.Logger) {
+func prune(ctx context.Context, st *store.Store, cache *catalog.Cache, cacheUnusedFor time.Duration, log *slog.Logger) {
 	t := time.NewTicker(pruneEvery)
 	defer t.Stop()
 	for {
@@ -394,6 +399,15 @@ func pruneDeliveries(ctx context.Context, st *store.Store, log *slog.Logger) {
 			log.Warn("pruning delivered webhook deliveries failed", "err", err)
 		case n > 0:
 			log.Info("pruned delivered webhook deliveries", "count", n)
+		}
+		if cache != nil && cacheUnusedFor > 0 {
+			n, err := cache.Prune(ctx, time.Now().Add(-cacheUnusedFor))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("pruning the layer cache failed", "err", err)
+			case n > 0:
+				log.Info("pruned unused layer cache entries", "count", n, "unused_for", cacheUnusedFor)
+			}
 		}
 		select {
 		case <-ctx.Done():

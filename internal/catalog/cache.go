@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -30,6 +32,11 @@ const (
 	layerNS      = "layer"
 	imageStackNS = "imagestack"
 )
+
+// LayerKeyPrefix starts the keys of layer walks, the entries pruning
+// deletes: image stacks are a few hundred bytes each and are what base
+// image detection knows of images seen, so they are kept.
+const LayerKeyPrefix = layerNS + "/"
 
 // CacheStore holds a Cache's entries: opaque bytes under keys of the form
 // "<namespace>/<lowercase hex>". Get reports false for a key with no
@@ -55,6 +62,34 @@ type Cache struct {
 // nearest first: a lookup tries each in turn and copies what it finds into
 // the nearer ones; an entry is written to all.
 func NewCache(stores ...CacheStore) *Cache { return &Cache{stores: stores} }
+
+// A CachePruner is a CacheStore that can delete the layer walks (the
+// entries under LayerKeyPrefix) unused since a time.
+type CachePruner interface {
+	CacheStore
+	// Prune deletes the layer walks neither written nor read since
+	// before and returns how many it deleted.
+	Prune(ctx context.Context, before time.Time) (int, error)
+}
+
+// Prune deletes, in every store that can prune, the layer walks unused
+// since before, and returns how many it deleted in all. An entry is used
+// when it is written or read (a read renews an entry's use at most once an
+// hour). Image stacks are kept (LayerKeyPrefix).
+func (c *Cache) Prune(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	var errs []error
+	for _, s := range c.stores {
+		if p, ok := s.(CachePruner); ok {
+			k, err := p.Prune(ctx, before)
+			n += k
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return n, errors.Join(errs...)
+}
 
 // OpenCache returns a cache in the directory dir (OpenCacheDir).
 func OpenCache(dir string) (*Cache, error) {
@@ -260,13 +295,77 @@ func (d dirStore) path(key string) (string, error) {
 	return filepath.Join(string(d), l.sub, name+l.ext), nil
 }
 
+// touchEvery is how stale an entry's last use (its file's modification
+// time) may get before a read renews it.
+const touchEvery = time.Hour
+
 func (d dirStore) Get(_ context.Context, key string) ([]byte, bool) {
 	p, err := d.path(key)
 	if err != nil {
 		return nil, false
 	}
 	b, err := os.ReadFile(p)
-	return b, err == nil
+	if err != nil {
+		return nil, false
+	}
+	if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > touchEvery {
+		// A failed renewal (a read-only cache) costs at worst an early
+		// prune.
+		now := time.Now()
+		_ = os.Chtimes(p, now, now)
+	}
+	return b, true
+}
+
+// Prune deletes the layer walks unused (not written, not read) since
+// before, and temporary files a killed writer left, and returns how many
+// layer walks it deleted.
+func (d dirStore) Prune(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	var errs []error
+	for ns, l := range dirLayout {
+		dir := filepath.Join(string(d), l.sub)
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("cache %s: %w", d, err)
+		}
+		for _, e := range ents {
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+			name := e.Name()
+			tmp := strings.HasPrefix(name, ".tmp-")
+			if !e.Type().IsRegular() || (!tmp && (ns != layerNS || !strings.HasSuffix(name, l.ext))) {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil {
+				continue // removed meanwhile
+			}
+			cutoff := before
+			if tmp {
+				// A writer renames its file within seconds.
+				cutoff = time.Now().Add(-touchEvery)
+			}
+			if !info.ModTime().Before(cutoff) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+				continue
+			}
+			if !tmp {
+				n++
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("cache %s: %w", d, err)
+	}
+	return n, nil
 }
 
 // Put writes a temporary file beside the entry and renames it over.

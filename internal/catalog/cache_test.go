@@ -1,9 +1,13 @@
 package catalog_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -113,5 +117,70 @@ func TestCacheLevels(t *testing.T) {
 				t.Errorf("near entries (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestCachePrune ages a directory cache's entries: pruning deletes the
+// layer walks unused since the cut-off and stale temporary files, keeps
+// image stacks, and a read of an entry an hour old renews it.
+func TestCachePrune(t *testing.T) {
+	dir, _ := testImage(t, nil)
+	cacheDir := t.TempDir()
+	cache, err := catalog.OpenCache(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, "oci-dir:"+dir, catalog.Options{Cache: cache})
+	layers, _ := filepath.Glob(filepath.Join(cacheDir, "layers", "*.gob.zst"))
+	stacks, _ := filepath.Glob(filepath.Join(cacheDir, "images", "*.json"))
+	if len(layers) != 3 || len(stacks) != 1 {
+		t.Fatalf("cache holds %d layers, %d images; want 3, 1", len(layers), len(stacks))
+	}
+	// Everything two days old, one layer read again now; a stale
+	// temporary file and a fresh one (a writer at work), and a file the
+	// cache did not write.
+	old := time.Now().Add(-48 * time.Hour)
+	for _, p := range append(slices.Clone(layers), stacks...) {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, mtime := range map[string]time.Time{".tmp-stale": old, ".tmp-fresh": time.Now(), "README": old} {
+		p := filepath.Join(cacheDir, "layers", name)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := catalog.OpenCacheDir(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "layer/" + strings.TrimSuffix(filepath.Base(layers[0]), ".gob.zst")
+	if _, ok := s.Get(context.Background(), key); !ok {
+		t.Fatalf("Get(%s) missed", key)
+	}
+	n, err := cache.Prune(context.Background(), time.Now().Add(-24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2", n, err)
+	}
+	var left []string
+	for _, sub := range []string{"layers", "images"} {
+		es, _ := os.ReadDir(filepath.Join(cacheDir, sub))
+		for _, e := range es {
+			left = append(left, sub+"/"+e.Name())
+		}
+	}
+	want := []string{"images/" + filepath.Base(stacks[0]), "layers/.tmp-fresh", "layers/" + filepath.Base(layers[0]), "layers/README"}
+	slices.Sort(left)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, left); diff != "" {
+		t.Errorf("left after pruning (-want +got):\n%s", diff)
+	}
+	// A cache without a prunable store prunes nothing.
+	if n, err := catalog.NewCache().Prune(context.Background(), time.Now()); n != 0 || err != nil {
+		t.Errorf("empty cache Prune = %d, %v", n, err)
 	}
 }

@@ -3,6 +3,7 @@ package images
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/store"
@@ -16,7 +17,7 @@ type LayerCache struct {
 	log *slog.Logger
 }
 
-var _ catalog.CacheStore = (*LayerCache)(nil)
+var _ catalog.CachePruner = (*LayerCache)(nil)
 
 // NewLayerCache returns a cache store in st's blobs, under the cache's
 // own keys ("layer/<hex>", "imagestack/<hex>"); log (nil: none) is told
@@ -46,4 +47,10 @@ func (c *LayerCache) Put(ctx context.Context, key string, data []byte) error {
 		return err
 	}
 	return c.st.PutBlob(ctx, key, data)
+}
+
+// Prune deletes the layer walks unused since before (store.PruneBlobs).
+func (c *LayerCache) Prune(ctx context.Context, before time.Time) (int, error) {
+	n, err := c.st.PruneBlobs(ctx, catalog.LayerKeyPrefix, before)
+	return int(n), err
 }

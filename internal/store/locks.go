@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"time"
+	"unicode/utf8"
 )
 
 // Lock is a named cross-replica lock held by this process: a session-level
@@ -101,24 +102,55 @@ func (l *Lock) Release(ctx context.Context) error {
 	return l.s.wrap(err)
 }
 
+// blobTouchEvery is how stale a blob's last-use time may get before a
+// read renews it: reads of a hot blob do not each write.
+const blobTouchEvery = time.Hour
+
 // GetBlob returns a shared blob (layer cache entry); ok false when absent.
+// A read renews the blob's last use (at most once per blobTouchEvery),
+// which PruneBlobs goes by.
 func (s *Store) GetBlob(ctx context.Context, key string) ([]byte, bool, error) {
 	var b []byte
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT data FROM blobs WHERE key = ?`), key).Scan(&b)
+	var used int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT data, used FROM blobs WHERE key = ?`), key).Scan(&b, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, s.wrap(err)
 	}
+	if now := s.now().UnixMilli(); used < now-blobTouchEvery.Milliseconds() {
+		// A failed renewal costs at worst an early prune of a cache
+		// entry, not the read.
+		if _, err := s.db.ExecContext(ctx, s.q(`UPDATE blobs SET used = ? WHERE key = ? AND used < ?`), now, key, now); err != nil {
+			s.log.Warn("store: renewing a blob's last use failed", "key", key, "err", err)
+		}
+	}
 	return b, true, nil
 }
 
 // PutBlob stores a shared blob; the first writer of a key wins (entries
-// are content-addressed by their callers).
+// are content-addressed by their callers), and a second write renews the
+// blob's last use.
 func (s *Store) PutBlob(ctx context.Context, key string, data []byte) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO blobs (key, data, created) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`), key, data, s.now().UnixMilli())
+	now := s.now().UnixMilli()
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO blobs (key, data, created, used) VALUES (?, ?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET used = excluded.used`), key, data, now, now)
 	return s.wrap(err)
+}
+
+// PruneBlobs deletes the blobs whose keys start with prefix neither
+// written nor read since before, and returns how many it deleted. Replicas
+// may prune at once.
+func (s *Store) PruneBlobs(ctx context.Context, prefix string, before time.Time) (int64, error) {
+	// substr, not LIKE, whose wildcards the prefix could hold, nor a key
+	// range, which a collation could order otherwise.
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM blobs WHERE used < ? AND substr(key, 1, ?) = ?`), before.UnixMilli(), utf8.RuneCountInString(prefix), prefix)
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	n, err := res.RowsAffected()
+	return n, s.wrap(err)
 }
 
 // DeleteBlob removes a shared blob; absent keys are no error.

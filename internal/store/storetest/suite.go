@@ -902,7 +902,7 @@ func testLocks(t *testing.T, s *store.Store, clock *Clock) {
 	}
 }
 
-func testBlobs(t *testing.T, s *store.Store, _ *Clock) {
+func testBlobs(t *testing.T, s *store.Store, clock *Clock) {
 	ctx := context.Background()
 	if _, ok, err := s.GetBlob(ctx, "layer/x"); ok || err != nil {
 		t.Fatalf("GetBlob(absent) = %v, %v", ok, err)
@@ -915,6 +915,59 @@ func testBlobs(t *testing.T, s *store.Store, _ *Clock) {
 	b, ok, err := s.GetBlob(ctx, "layer/x")
 	if err != nil || !ok || string(b) != "one" {
 		t.Errorf("GetBlob = %q, %v, %v; want the first write", b, ok, err)
+	}
+
+	// Pruning goes by last use: a write, or a read once the last use is
+	// an hour old. "layer/x" is read after 2 h, "layer/y" only written,
+	// "layer/z" written again after 2 h.
+	for _, k := range []string{"layer/y", "layer/z"} {
+		if err := s.PutBlob(ctx, k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := clock.Now()
+	clock.Advance(2 * time.Hour)
+	if _, ok, err := s.GetBlob(ctx, "layer/x"); !ok || err != nil {
+		t.Fatalf("GetBlob(layer/x) = %v, %v", ok, err)
+	}
+	if err := s.PutBlob(ctx, "layer/z", []byte("other")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneBlobs(ctx, "layer/", start); n != 0 || err != nil {
+		t.Errorf("PruneBlobs(before the writes) = %d, %v; want 0", n, err)
+	}
+	if n, err := s.PruneBlobs(ctx, "layer/", start.Add(time.Hour)); n != 1 || err != nil {
+		t.Errorf("PruneBlobs(an hour after the writes) = %d, %v; want 1 (layer/y)", n, err)
+	}
+	for k, want := range map[string]string{"layer/x": "one", "layer/y": "", "layer/z": "layer/z"} {
+		b, ok, err := s.GetBlob(ctx, k)
+		if err != nil || ok != (want != "") || string(b) != want {
+			t.Errorf("after pruning GetBlob(%s) = %q, %v, %v; want %q", k, b, ok, err, want)
+		}
+	}
+	// A read within the hour does not renew: layer/x was read at start+2h,
+	// is read again at start+2h30, and goes with a prune at start+2h15.
+	clock.Advance(30 * time.Minute)
+	if _, ok, err := s.GetBlob(ctx, "layer/x"); !ok || err != nil {
+		t.Fatalf("GetBlob(layer/x) = %v, %v", ok, err)
+	}
+	if err := s.PutBlob(ctx, "imagestack/x", []byte("stack")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneBlobs(ctx, "layer/", start.Add(2*time.Hour+15*time.Minute)); n != 2 || err != nil {
+		t.Errorf("PruneBlobs(start+2h15) = %d, %v; want 2 (layer/x, layer/z)", n, err)
+	}
+	// Other prefixes are left alone; a prefix with LIKE wildcards is
+	// taken literally.
+	clock.Advance(24 * time.Hour)
+	if n, err := s.PruneBlobs(ctx, "%", clock.Now()); n != 0 || err != nil {
+		t.Errorf(`PruneBlobs("%%") = %d, %v; want 0`, n, err)
+	}
+	if b, ok, err := s.GetBlob(ctx, "imagestack/x"); !ok || err != nil || string(b) != "stack" {
+		t.Errorf("imagestack/x after pruning layer/ = %q, %v, %v", b, ok, err)
+	}
+	if n, err := s.PruneBlobs(ctx, "imagestack/", clock.Now().Add(time.Minute)); n != 1 || err != nil {
+		t.Errorf("PruneBlobs(imagestack/) = %d, %v; want 1", n, err)
 	}
 }
 
