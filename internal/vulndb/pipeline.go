@@ -41,13 +41,15 @@ type keyedEntry struct {
 	match []byte
 }
 
-// chunkSize is how many records travel between the goroutines at once, and
-// chunksAhead how many chunks the producer may prepare before the writer
-// takes them: enough to keep it busy while the writer flushes its buffers
-// (flushAt rows, a couple of thousand records).
+// chunkSize is how many records travel between the goroutines at once;
+// chunksAhead is how many prepared chunks may wait for the writer: enough
+// to keep the producers busy while the writer flushes its buffers (flushAt
+// rows, a couple of thousand records), and decodedAhead how many decoded
+// ones may wait for preparation, which keeps up with decoding.
 const (
-	chunkSize   = 128
-	chunksAhead = 32
+	chunkSize    = 128
+	chunksAhead  = 32
+	decodedAhead = 4
 )
 
 // prepare normalises a record and computes what the writer stores; buf is
@@ -140,7 +142,7 @@ func prepareAll(ctx context.Context, source string, in <-chan []prepared, out ch
 // chunks and a function that stops both and waits for them to end, so the
 // iterator never outlives Apply.
 func pipeline(ctx context.Context, source string, seq iter.Seq2[advisory.Advisory, error]) (<-chan []prepared, func()) {
-	decoded := make(chan []prepared, chunksAhead)
+	decoded := make(chan []prepared, decodedAhead)
 	out := make(chan []prepared, chunksAhead)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
