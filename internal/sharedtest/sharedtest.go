@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vigilproject/vigil/internal/catalog"
@@ -100,31 +102,68 @@ func ReadTracker(t testing.TB, file string) Tracker {
 	return tr
 }
 
-// DpkgLess answers "a lt b" for every pair with the real dpkg, in one
-// shell; it skips the test when dpkg is not installed.
+// dpkgAnswers remembers dpkg's answers for the test binary: the oracles of
+// several tests ask about the same pairs.
+var dpkgAnswers struct {
+	sync.Mutex
+	less map[[2]string]bool
+}
+
+// DpkgLess answers "a lt b" for every pair with the real dpkg; it skips
+// the test when dpkg is not installed. Each distinct pair is asked once per
+// test binary, in as many shells as there are CPUs.
 func DpkgLess(t testing.TB, pairs [][2]string) map[[2]string]bool {
 	t.Helper()
 	if _, err := exec.LookPath("dpkg"); err != nil {
 		t.Skip("dpkg not installed: the oracle needs dpkg --compare-versions")
 	}
-	var script strings.Builder
+	dpkgAnswers.Lock()
+	defer dpkgAnswers.Unlock()
+	if dpkgAnswers.less == nil {
+		dpkgAnswers.less = map[[2]string]bool{}
+	}
+	var ask [][2]string
+	seen := map[[2]string]bool{}
 	for _, p := range pairs {
-		// Debian versions hold no shell metacharacters but quote anyway.
-		fmt.Fprintf(&script, "if dpkg --compare-versions '%s' lt '%s'; then echo 1; else echo 0; fi\n", p[0], p[1])
+		if _, ok := dpkgAnswers.less[p]; !ok && !seen[p] {
+			seen[p] = true
+			ask = append(ask, p)
+		}
 	}
-	cmd := exec.Command("sh")
-	cmd.Stdin = strings.NewReader(script.String())
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("dpkg --compare-versions: %v", err)
+	shells := min(runtime.GOMAXPROCS(0), (len(ask)+63)/64)
+	answers := make([][]string, shells)
+	errs := make([]error, shells)
+	var wg sync.WaitGroup
+	for i := range shells {
+		part := ask[i*len(ask)/shells : (i+1)*len(ask)/shells]
+		wg.Go(func() {
+			var script strings.Builder
+			for _, p := range part {
+				// Debian versions hold no shell metacharacters but quote anyway.
+				fmt.Fprintf(&script, "if dpkg --compare-versions '%s' lt '%s'; then echo 1; else echo 0; fi\n", p[0], p[1])
+			}
+			cmd := exec.Command("sh")
+			cmd.Stdin = strings.NewReader(script.String())
+			out, err := cmd.Output()
+			answers[i], errs[i] = strings.Fields(string(out)), err
+			if err == nil && len(answers[i]) != len(part) {
+				errs[i] = fmt.Errorf("%d answers for %d comparisons", len(answers[i]), len(part))
+			}
+		})
 	}
-	lines := strings.Fields(string(out))
-	if len(lines) != len(pairs) {
-		t.Fatalf("dpkg gave %d answers for %d comparisons", len(lines), len(pairs))
+	wg.Wait()
+	for i := range shells {
+		if errs[i] != nil {
+			t.Fatalf("dpkg --compare-versions: %v", errs[i])
+		}
+		part := ask[i*len(ask)/shells : (i+1)*len(ask)/shells]
+		for j, p := range part {
+			dpkgAnswers.less[p] = answers[i][j] == "1"
+		}
 	}
 	res := make(map[[2]string]bool, len(pairs))
-	for i, p := range pairs {
-		res[p] = lines[i] == "1"
+	for _, p := range pairs {
+		res[p] = dpkgAnswers.less[p]
 	}
 	return res
 }
