@@ -407,6 +407,10 @@ func versionEcosystem(p store.IndexedPackage) string {
 		return "Packagist"
 	case sbom.NuGet:
 		return "NuGet"
+	case sbom.Hex:
+		return "Hex"
+	case sbom.Pub:
+		return "Pub"
 	}
 	return string(p.Ecosystem)
 }

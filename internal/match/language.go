@@ -3,7 +3,10 @@ package match
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
+
+	packageurl "github.com/package-url/packageurl-go"
 
 	"github.com/vigilproject/vigil/internal/sbom"
 )
@@ -18,6 +21,8 @@ var osvEcosystems = map[sbom.Ecosystem]string{
 	sbom.Cargo:    "crates.io",
 	sbom.Composer: "Packagist",
 	sbom.NuGet:    "NuGet",
+	sbom.Hex:      "Hex",
+	sbom.Pub:      "Pub",
 }
 
 // languageKey returns the OSV ecosystem, name and version a language
@@ -37,6 +42,12 @@ func languageKey(p *sbom.Package) (eco, name, ver string, ok bool) {
 		// A module built from a local directory (the main module, or a
 		// dependency replaced by a directory) is not the published code.
 		if ver == "(devel)" {
+			return "", "", "", false
+		}
+	case sbom.Pub:
+		// A package of a private pub repository is not pub.dev's package
+		// of the same name.
+		if privatePubRepository(p.PURL) {
 			return "", "", "", false
 		}
 	case sbom.Composer:
@@ -78,4 +89,26 @@ func (m *matcher) languageHits(ctx context.Context, p *sbom.Package) ([]hit, err
 		hits = append(hits, h)
 	}
 	return hits, nil
+}
+
+// privatePubRepository reports whether a pub purl names a repository other
+// than pub.dev (the repository_url qualifier; pub.dartlang.org is pub.dev's
+// former name).
+func privatePubRepository(purl string) bool {
+	if !strings.Contains(purl, "repository_url") {
+		return false
+	}
+	u, err := packageurl.FromString(purl)
+	if err != nil {
+		return false
+	}
+	repo := u.Qualifiers.Map()["repository_url"]
+	if repo == "" {
+		return false
+	}
+	if r, err := url.Parse(repo); err == nil && r.Host != "" {
+		repo = r.Host
+	}
+	repo = strings.ToLower(strings.TrimSuffix(repo, "/"))
+	return repo != "pub.dev" && repo != "pub.dartlang.org"
 }

@@ -246,6 +246,26 @@ func TestMatch(t *testing.T) {
 			"PYSEC-2 zope.interface fixed [5.1] unknown",
 		},
 	}, {
+		name: "Hex and Pub, and a private pub repository's package of a pub.dev name",
+		pkgs: []sbom.Package{
+			lang(sbom.Hex, "plug", "1.14.0"),
+			lang(sbom.Pub, "http", "0.13.0"),
+			{Ecosystem: sbom.Pub, Name: "path", Version: "1.0.0", PURL: "pkg:pub/path@1.0.0?repository_url=https://pub.example.com"},
+			{Ecosystem: sbom.Pub, Name: "meta", Version: "1.0.0", PURL: "pkg:pub/meta@1.0.0?repository_url=https://pub.dartlang.org"},
+		},
+		data: []vulndb.Match{
+			osvEntry("GHSA-hhhh", "Hex", "plug", nil, fixedRange("1.14.2")),
+			// Pub orders build metadata: 0.13.0+1 is after 0.13.0.
+			osvEntry("GHSA-pppp", "Pub", "http", nil, fixedRange("0.13.0+1")),
+			osvEntry("GHSA-qqqq", "Pub", "path", nil, fixedRange("9")),
+			osvEntry("GHSA-rrrr", "Pub", "meta", nil, fixedRange("9")),
+		},
+		want: []string{
+			"GHSA-hhhh plug fixed [1.14.2] unknown",
+			"GHSA-pppp http fixed [0.13.0+1] unknown",
+			"GHSA-rrrr meta fixed [9] unknown",
+		},
+	}, {
 		name: "versions lists and last_affected",
 		pkgs: []sbom.Package{lang(sbom.NPM, "@scope/pkg", "1.2.3"), lang(sbom.Maven, "org.example:lib", "2.0")},
 		data: []vulndb.Match{

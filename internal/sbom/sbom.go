@@ -43,6 +43,8 @@ const (
 	Cargo    Ecosystem = "cargo"
 	Composer Ecosystem = "composer"
 	NuGet    Ecosystem = "nuget"
+	Hex      Ecosystem = "hex" // Elixir and Erlang packages of hex.pm
+	Pub      Ecosystem = "pub" // Dart and Flutter packages of pub.dev
 	Generic  Ecosystem = "generic"
 )
 

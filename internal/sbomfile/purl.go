@@ -36,6 +36,10 @@ func ecosystem(purlType string) sbom.Ecosystem {
 		return sbom.Composer
 	case packageurl.TypeNuget:
 		return sbom.NuGet
+	case packageurl.TypeHex:
+		return sbom.Hex
+	case packageurl.TypePub:
+		return sbom.Pub
 	}
 	return sbom.Generic
 }
@@ -65,10 +69,12 @@ func fromPURL(s string) (p sbom.Package, distro string, err error) {
 		if u.Namespace != "" {
 			p.Name = u.Namespace + ":" + u.Name
 		}
-	case sbom.Golang, sbom.NPM, sbom.Composer, sbom.Generic:
+	case sbom.Golang, sbom.NPM, sbom.Composer, sbom.Generic, sbom.Hex:
 		// These ecosystems name packages by their full path ("@scope/x",
 		// "vendor/x", "github.com/a/b"); the purl splits it at the last
-		// slash.
+		// slash. A Hex purl's namespace is a private organisation's
+		// repository: "acme/foo" is not hex.pm's "foo", and no advisory
+		// names it.
 		if u.Namespace != "" {
 			p.Name = u.Namespace + "/" + u.Name
 		}
