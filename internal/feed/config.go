@@ -25,7 +25,7 @@ const (
 var DefaultOSVEcosystems = []string{
 	"Debian", "Alpine", "Ubuntu", "Red Hat", "Rocky Linux", "AlmaLinux", "SUSE",
 	"Wolfi", "Chainguard", "Go", "npm", "PyPI", "Maven", "RubyGems",
-	"crates.io", "NuGet", "Packagist", "Hex", "Pub",
+	"crates.io", "NuGet", "Packagist", "Hex", "Pub", "Bitnami",
 }
 
 // DefaultAlpineBranches are the Alpine secdb branches imported unless

@@ -411,6 +411,8 @@ func versionEcosystem(p store.IndexedPackage) string {
 		return "Hex"
 	case sbom.Pub:
 		return "Pub"
+	case sbom.Bitnami:
+		return "Bitnami"
 	}
 	return string(p.Ecosystem)
 }

@@ -23,6 +23,7 @@ var osvEcosystems = map[sbom.Ecosystem]string{
 	sbom.NuGet:    "NuGet",
 	sbom.Hex:      "Hex",
 	sbom.Pub:      "Pub",
+	sbom.Bitnami:  "Bitnami",
 }
 
 // languageKey returns the OSV ecosystem, name and version a language

@@ -246,6 +246,18 @@ func TestMatch(t *testing.T) {
 			"PYSEC-2 zope.interface fixed [5.1] unknown",
 		},
 	}, {
+		name: "Bitnami revisions come after their upstream release",
+		pkgs: []sbom.Package{lang(sbom.Bitnami, "postgresql", "17.2.0-8"), lang(sbom.Bitnami, "geos", "3.13.0")},
+		data: []vulndb.Match{
+			osvEntry("BIT-postgresql-2025-1", "Bitnami", "postgresql", nil, []advisory.Range{{Type: "SEMVER", Events: []advisory.Event{{Introduced: "0"}, {Fixed: "17.2.0"}}}}),
+			osvEntry("BIT-postgresql-2025-2", "Bitnami", "postgresql", nil, []advisory.Range{{Type: "SEMVER", Events: []advisory.Event{{Introduced: "17.0.0"}, {Fixed: "17.3.0"}}}}),
+			osvEntry("BIT-geos-2025-1", "Bitnami", "geos", nil, []advisory.Range{{Type: "SEMVER", Events: []advisory.Event{{Introduced: "0"}, {Fixed: "3.13.1"}}}}),
+		},
+		want: []string{
+			"BIT-geos-2025-1 geos fixed [3.13.1] unknown",
+			"BIT-postgresql-2025-2 postgresql fixed [17.3.0] unknown",
+		},
+	}, {
 		name: "Hex and Pub, and a private pub repository's package of a pub.dev name",
 		pkgs: []sbom.Package{
 			lang(sbom.Hex, "plug", "1.14.0"),

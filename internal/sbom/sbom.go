@@ -43,8 +43,9 @@ const (
 	Cargo    Ecosystem = "cargo"
 	Composer Ecosystem = "composer"
 	NuGet    Ecosystem = "nuget"
-	Hex      Ecosystem = "hex" // Elixir and Erlang packages of hex.pm
-	Pub      Ecosystem = "pub" // Dart and Flutter packages of pub.dev
+	Hex      Ecosystem = "hex"     // Elixir and Erlang packages of hex.pm
+	Pub      Ecosystem = "pub"     // Dart and Flutter packages of pub.dev
+	Bitnami  Ecosystem = "bitnami" // components of Bitnami's images, in /opt/bitnami
 	Generic  Ecosystem = "generic"
 )
 

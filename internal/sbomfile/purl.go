@@ -40,6 +40,8 @@ func ecosystem(purlType string) sbom.Ecosystem {
 		return sbom.Hex
 	case packageurl.TypePub:
 		return sbom.Pub
+	case packageurl.TypeBitnami:
+		return sbom.Bitnami
 	}
 	return sbom.Generic
 }

@@ -17,6 +17,7 @@ func TestFromPURL(t *testing.T) {
 		{"pkg:hex/acme/plug@1.0.0", sbom.Hex, "acme/plug", "1.0.0"},
 		{"pkg:pub/http@1.2.0", sbom.Pub, "http", "1.2.0"},
 		{"pkg:pub/path@1.9.0?repository_url=https://pub.example.com", sbom.Pub, "path", "1.9.0"},
+		{"pkg:bitnami/postgresql@17.2.0-8?arch=arm64&distro=debian-12", sbom.Bitnami, "postgresql", "17.2.0-8"},
 		{"pkg:npm/%40scope/x@1.0.0", sbom.NPM, "@scope/x", "1.0.0"},
 		{"pkg:maven/org.example/lib@2.0", sbom.Maven, "org.example:lib", "2.0"},
 		{"pkg:swift/github.com/apple/swift-nio@2.0.0", sbom.Generic, "github.com/apple/swift-nio", "2.0.0"},

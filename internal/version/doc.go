@@ -57,6 +57,10 @@
 //     '.' or '-', compared as lists.
 //   - hackage (Hackage, GHC): Data.Version: integers separated by dots,
 //     compared as lists ("1.0" < "1.0.0").
+//   - bitnami (Bitnami): the upstream version (SemVer, else the fallback
+//     order) then Bitnami's packaging revision, a final "-N" of digits
+//     ("17.2.0-8" > "17.2.0" = "17.2.0-0"); SEMVER ranges of Bitnami
+//     advisories are read the same way.
 //
 // # Fallback
 //

@@ -68,6 +68,10 @@ func FuzzPub(f *testing.F) {
 	fuzzScheme(f, "Pub", "1.2.3+9a", "1.0.0-pre+build")
 }
 
+func FuzzBitnami(f *testing.F) {
+	fuzzScheme(f, "Bitnami", "17.2.0-8", "1.0.0-rc1-2", "9.6p1-3", "2023.10.1-18446744073709551616")
+}
+
 func FuzzPEP440(f *testing.F) {
 	fuzzScheme(f, "PyPI", "1!2.0rc1.post2.dev3+local.7", "1.0-1", "0.9.preview", "2013-01-21T20:33:09+0100", "-class.-jw.util.version.Version-", "1.0a.-1")
 }

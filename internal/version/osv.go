@@ -34,7 +34,8 @@ type Event struct {
 //     versions of the ecosystem, or as strings when one does not parse), or
 //     when it falls in any range;
 //   - GIT ranges are ignored (they need commit history, not versions);
-//     ECOSYSTEM ranges use the ecosystem's scheme, SEMVER ranges SemVer 2.0;
+//     ECOSYSTEM ranges use the ecosystem's scheme, SEMVER ranges SemVer 2.0
+//     (Bitnami's: its own scheme, SemVer with a packaging revision);
 //   - a range's events are sorted by version, whatever their order in the
 //     data; walking them up to the version, introduced makes it affected,
 //     fixed (at or below the version) and last_affected (below it) make it
@@ -69,6 +70,12 @@ func Affected(ecosystem, version string, ranges []Range, versions []string) (boo
 		case RangeEcosystem:
 			scheme = eco
 		case RangeSemVer:
+			if _, ok := eco.(bitnamiScheme); ok {
+				// Bitnami's SEMVER ranges name upstream releases, which
+				// its versions extend with a packaging revision.
+				scheme = eco
+				break
+			}
 			scheme = semverPlain
 			if target, err = scheme.Parse(version); err != nil {
 				return false, fmt.Errorf("version: range %d (SEMVER): %w", i, err)

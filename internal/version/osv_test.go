@@ -45,6 +45,12 @@ func TestAffected(t *testing.T) {
 		{"Debian tilde before fix", "Debian:12", "1.0-1~bpo12+1", []Range{eco(intro("0"), fixed("1.0-1"))}, nil, true},
 		{"Alpine fixed revision", "Alpine:v3.20", "1.36.1-r29", []Range{eco(intro("0"), fixed("1.36.1-r29"))}, nil, false},
 		{"Red Hat EVR", "Red Hat:enterprise_linux:9", "0:1.1.1k-7.el8_6", []Range{eco(intro("0"), fixed("1:1.1.1k-8.el8_6"))}, nil, true},
+		// Bitnami: a packaging revision is after its upstream release,
+		// in SEMVER ranges too.
+		{"Bitnami revision after the fix", "Bitnami", "17.2.0-8", []Range{{Type: RangeSemVer, Events: []Event{intro("0"), fixed("17.2.0")}}}, nil, false},
+		{"Bitnami revision before the fix", "Bitnami", "17.1.0-3", []Range{{Type: RangeSemVer, Events: []Event{intro("0"), fixed("17.2.0")}}}, nil, true},
+		{"Bitnami revision at introduced", "Bitnami", "2.4.58-1", []Range{eco(intro("2.4.58"), fixed("2.4.60"))}, nil, true},
+		{"SEMVER elsewhere reads -8 as a pre-release", "npm", "17.2.0-8", []Range{{Type: RangeSemVer, Events: []Event{intro("0"), fixed("17.2.0")}}}, nil, true},
 		{"any of several ranges", "npm", "3.0.0", []Range{eco(intro("0"), fixed("1.0.0")), eco(intro("2.0.0"))}, nil, true},
 	}
 	for _, tt := range tests {

@@ -121,7 +121,7 @@ func TestPathologicalInput(t *testing.T) {
 		strings.Repeat("1a", 50_000),
 		strings.Repeat(".", 100_000),
 	}
-	for _, eco := range []string{"Debian", "Red Hat", "Alpine", "npm", "Go", "Pub", "PyPI", "Maven", "RubyGems", "NuGet", "Packagist", "CRAN", "Hackage", "other"} {
+	for _, eco := range []string{"Debian", "Red Hat", "Alpine", "npm", "Go", "Pub", "PyPI", "Maven", "RubyGems", "NuGet", "Packagist", "CRAN", "Hackage", "Bitnami", "other"} {
 		scheme, _ := lookup(eco)
 		for _, a := range inputs {
 			for _, b := range []string{inputs[0], "1.0", a} {

@@ -88,7 +88,7 @@ func lookup(ecosystem string) (Scheme, bool) {
 		"Mageia", "openEuler", "Azure Linux", "rpm",
 		"npm", "crates.io", "cargo", "Hex", "Go", "golang", "Pub",
 		"PyPI", "Maven", "RubyGems", "gem", "NuGet", "Packagist", "composer",
-		"CRAN", "Bioconductor", "Hackage", "GHC",
+		"CRAN", "Bioconductor", "Hackage", "GHC", "Bitnami",
 	}
 	canonical := ""
 	for _, n := range names {
@@ -125,6 +125,8 @@ func lookup(ecosystem string) (Scheme, bool) {
 		return cranScheme{}, true
 	case "Hackage", "GHC":
 		return hackageScheme{}, true
+	case "Bitnami":
+		return bitnamiScheme{}, true
 	}
 	return fallbackScheme{}, false
 }
