@@ -45,6 +45,14 @@ func languageKey(p *sbom.Package) (eco, name, ver string, ok bool) {
 		if ver == "(devel)" {
 			return "", "", "", false
 		}
+	case sbom.Hex:
+		// A private Hex organisation's package (pkg:hex/acme/foo) is not
+		// hex.pm's package of the same name.
+		if rest, ok := strings.CutPrefix(p.PURL, "pkg:hex/"); ok {
+			if path, _, _ := strings.Cut(rest, "@"); strings.Contains(path, "/") {
+				return "", "", "", false
+			}
+		}
 	case sbom.Pub:
 		// A package of a private pub repository is not pub.dev's package
 		// of the same name.

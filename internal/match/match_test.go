@@ -261,6 +261,7 @@ func TestMatch(t *testing.T) {
 		name: "Hex and Pub, and a private pub repository's package of a pub.dev name",
 		pkgs: []sbom.Package{
 			lang(sbom.Hex, "plug", "1.14.0"),
+			{Ecosystem: sbom.Hex, Name: "plug", Version: "1.0.0", PURL: "pkg:hex/acme/plug@1.0.0"},
 			lang(sbom.Pub, "http", "0.13.0"),
 			{Ecosystem: sbom.Pub, Name: "path", Version: "1.0.0", PURL: "pkg:pub/path@1.0.0?repository_url=https://pub.example.com"},
 			{Ecosystem: sbom.Pub, Name: "meta", Version: "1.0.0", PURL: "pkg:pub/meta@1.0.0?repository_url=https://pub.dartlang.org"},

@@ -12,6 +12,7 @@ import (
 	"github.com/vigilproject/vigil/internal/catalog/dpkg"
 	"github.com/vigilproject/vigil/internal/catalog/gem"
 	"github.com/vigilproject/vigil/internal/catalog/gobinary"
+	"github.com/vigilproject/vigil/internal/catalog/hex"
 	"github.com/vigilproject/vigil/internal/catalog/java"
 	"github.com/vigilproject/vigil/internal/catalog/npm"
 	"github.com/vigilproject/vigil/internal/catalog/python"
@@ -43,5 +44,8 @@ func Catalogers() []catalog.Cataloger {
 		composer.NewLock(),
 		dotnet.NewDeps(),
 		dotnet.NewLock(),
+		hex.NewRelease(),
+		hex.NewMixLock(),
+		hex.NewRebarLock(),
 	}
 }

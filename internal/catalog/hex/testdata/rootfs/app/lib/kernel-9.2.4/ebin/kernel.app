@@ -1,0 +1,16 @@
+%% This is an -*- erlang -*- file.
+%%
+%% %CopyrightBegin%
+%%
+%% SPDX-License-Identifier: Apache-2.0
+%%
+%% %CopyrightEnd%
+%%
+{application, kernel,
+ [{description, "ERTS  CXC 138 10"},
+  {vsn, "9.2.4"},
+  {modules, []},
+  {registered, []},
+  {applications, [kernel, stdlib]},
+  {env, []},
+  {runtime_dependencies, ["erts-14.0"]}]}.

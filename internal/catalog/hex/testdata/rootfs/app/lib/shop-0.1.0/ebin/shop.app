@@ -1,0 +1,9 @@
+{application,shop,
+             [{modules,['Elixir.Shop','Elixir.Shop.Application','Elixir.Shop.Catalog','Elixir.Shop.Repo','Elixir.ShopWeb','Elixir.ShopWeb.Endpoint','Elixir.ShopWeb.Router']},
+              {optional_applications,[]},
+              {applications,[kernel,stdlib,elixir,logger,runtime_tools,os_mon,phoenix,phoenix_ecto,ecto_sql,postgrex,phoenix_html,phoenix_live_view,telemetry_metrics,telemetry_poller,jason,plug_cowboy,acme_auth,sentry]},
+              {description,"shop"},
+              {registered,[]},
+              {vsn,"0.1.0"},
+              {mod,{'Elixir.Shop.Application',[]}},
+              {env,[]}]}.

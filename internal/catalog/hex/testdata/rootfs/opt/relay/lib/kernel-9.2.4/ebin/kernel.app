@@ -1,0 +1,7 @@
+{application, kernel,
+ [{description, "KERNEL"},
+  {vsn, "9.2.4"},
+  {modules, []},
+  {registered, []},
+  {applications, [kernel, stdlib]},
+  {env, []}]}.

@@ -1,0 +1,7 @@
+{application, ssl,
+ [{description, "SSL"},
+  {vsn, "11.1.4"},
+  {modules, []},
+  {registered, []},
+  {applications, [kernel, stdlib]},
+  {env, []}]}.

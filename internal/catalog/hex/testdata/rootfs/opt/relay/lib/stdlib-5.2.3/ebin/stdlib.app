@@ -1,0 +1,7 @@
+{application, stdlib,
+ [{description, "STDLIB"},
+  {vsn, "5.2.3"},
+  {modules, []},
+  {registered, []},
+  {applications, [kernel, stdlib]},
+  {env, []}]}.

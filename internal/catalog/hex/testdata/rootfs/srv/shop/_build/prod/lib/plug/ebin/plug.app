@@ -1,0 +1,10 @@
+{application,plug,
+             [{modules,['Elixir.Plug','Elixir.Plug.Adapters.Test.Conn','Elixir.Plug.Builder','Elixir.Plug.Conn','Elixir.Plug.Conn.Adapter','Elixir.Plug.CSRFProtection','Elixir.Plug.Parsers','Elixir.Plug.Router','Elixir.Plug.Session','Elixir.Plug.Static']},
+              {compile_env,[{plug,[mimes],error},{plug,[statuses],error}]},
+              {optional_applications,[]},
+              {applications,[kernel,stdlib,elixir,logger,eex,mime,plug_crypto,telemetry]},
+              {description,"Compose web applications with functions"},
+              {registered,[]},
+              {vsn,"1.15.2"},
+              {mod,{'Elixir.Plug.Application',[]}},
+              {env,[{validate_header_keys_during_test,true}]}]}.
