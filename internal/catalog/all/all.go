@@ -6,6 +6,7 @@ package all
 import (
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/catalog/apk"
+	"github.com/vigilproject/vigil/internal/catalog/bitnami"
 	"github.com/vigilproject/vigil/internal/catalog/cargo"
 	"github.com/vigilproject/vigil/internal/catalog/composer"
 	"github.com/vigilproject/vigil/internal/catalog/dotnet"
@@ -47,5 +48,7 @@ func Catalogers() []catalog.Cataloger {
 		hex.NewRelease(),
 		hex.NewMixLock(),
 		hex.NewRebarLock(),
+		// Components of Bitnami's images, from its SPDX documents.
+		bitnami.New(),
 	}
 }
