@@ -16,6 +16,7 @@ import (
 	"github.com/vigilproject/vigil/internal/catalog/hex"
 	"github.com/vigilproject/vigil/internal/catalog/java"
 	"github.com/vigilproject/vigil/internal/catalog/npm"
+	"github.com/vigilproject/vigil/internal/catalog/pub"
 	"github.com/vigilproject/vigil/internal/catalog/python"
 	"github.com/vigilproject/vigil/internal/catalog/rpm"
 	"github.com/vigilproject/vigil/internal/catalog/runtime"
@@ -48,6 +49,8 @@ func Catalogers() []catalog.Cataloger {
 		hex.NewRelease(),
 		hex.NewMixLock(),
 		hex.NewRebarLock(),
+		pub.NewLock(),
+		pub.NewCache(),
 		// Components of Bitnami's images, from its SPDX documents.
 		bitnami.New(),
 	}
