@@ -190,7 +190,7 @@ func TestCatalog(t *testing.T) {
 			},
 			wantWarns: []string{
 				"bitnami: /opt/bitnami/a/.spdx-a.spdx: unexpected JSON: packages is an object, want a list",
-				"bitnami: /opt/bitnami/b/.spdx-b.spdx: skipped package 1: unexpected JSON: versionInfo is a number, want a string",
+				"bitnami: /opt/bitnami/b/.spdx-b.spdx: 1 entry skipped: package 1: unexpected JSON: versionInfo is a number, want a string",
 				"bitnami: /opt/bitnami/c/.spdx-c.spdx: SPDX tag-value document: only SPDX JSON is read",
 				"bitnami: /opt/bitnami/d/.spdx-d.spdx: not an SPDX JSON document: no spdxVersion",
 				"bitnami: /opt/bitnami/e/.spdx-e.spdx: invalid JSON",

@@ -2,12 +2,13 @@ package bitnami
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/package-url/packageurl-go"
+
+	"github.com/vigilproject/vigil/internal/catalog"
 )
 
 // Bounds on what one component may declare.
@@ -130,42 +131,8 @@ func fromPURL(s, fallback, lic string) (component, error) {
 	return component{name: u.Name, version: u.Version, arch: qualifier(u.Qualifiers.Map()["arch"]), purl: u.ToString(), license: lic}, nil
 }
 
-// problems gathers the entries of one file that were left out, reported as
-// one warning.
-type problems struct {
-	n     int
-	first string
-}
-
-func (p *problems) skip(what string, err error) {
-	p.n++
-	if p.first == "" {
-		p.first = fmt.Sprintf("%s: %v", what, err)
-	}
-}
-
-func (p *problems) err() error {
-	switch p.n {
-	case 0:
-		return nil
-	case 1:
-		return errors.New("skipped " + p.first)
-	}
-	return fmt.Errorf("%d entries skipped, the first: %s", p.n, p.first)
-}
-
 // short cuts s for an error message.
-func short(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	i := max
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
+func short(s string) string { return catalog.Clip(s, 64) }
 
 // trimBOM drops a UTF-8 byte-order mark, which encoding/json refuses.
 func trimBOM(data []byte) []byte {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/vigilproject/vigil/internal/catalog"
 )
 
 // componentsEntry is one component of .bitnami_components.json, keyed by
@@ -47,20 +49,20 @@ func parseComponents(data []byte) ([]component, error) {
 	}
 	var (
 		out  []component
-		skip problems
+		skip catalog.Skips
 	)
 	for _, name := range slices.Sorted(maps.Keys(entries)) {
 		var e componentsEntry
 		if err := json.Unmarshal(entries[name], &e); err != nil {
-			skip.skip(fmt.Sprintf("component %q", short(name)), jsonError(err))
+			skip.Add(fmt.Sprintf("component %q", short(name)), jsonError(err))
 			continue
 		}
 		d, err := newComponent(name, e.Version, e.Arch, e.Distro, "")
 		if err != nil {
-			skip.skip(fmt.Sprintf("component %q", short(name)), err)
+			skip.Add(fmt.Sprintf("component %q", short(name)), err)
 			continue
 		}
 		out = append(out, d)
 	}
-	return out, skip.err()
+	return out, skip.Err("entry", "entries")
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/vigilproject/vigil/internal/catalog"
 )
 
 // document is the part of an SPDX 2 JSON document Vigil reads. Packages are
@@ -73,24 +75,24 @@ func parseDocument(data []byte) ([]component, error) {
 	}
 	var (
 		out  []component
-		skip problems
+		skip catalog.Skips
 	)
 	for i, raw := range *doc.Packages {
 		var p spdxPackage
 		if err := json.Unmarshal(raw, &p); err != nil {
-			skip.skip(fmt.Sprintf("package %d", i+1), jsonError(err))
+			skip.Add(fmt.Sprintf("package %d", i+1), jsonError(err))
 			continue
 		}
 		d, found, err := bitnamiComponent(p)
 		if err != nil {
-			skip.skip(fmt.Sprintf("package %d (%q)", i+1, short(p.Name)), err)
+			skip.Add(fmt.Sprintf("package %d (%q)", i+1, short(p.Name)), err)
 			continue
 		}
 		if found {
 			out = append(out, d)
 		}
 	}
-	if err := skip.err(); err != nil {
+	if err := skip.Err("entry", "entries"); err != nil {
 		return out, err
 	}
 	if len(out) == 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/package-url/packageurl-go"
 
+	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/sbom"
 )
 
@@ -98,29 +99,15 @@ func sortPackages(pkgs []sbom.Package) {
 	})
 }
 
-// skipped counts the entries left out of a file and keeps the first
-// reason, so that the warning says what was wrong without listing it all.
-type skipped struct {
-	n     int
-	first string
-}
+// skipped counts the entries left out of a file (catalog.Skips), each
+// named with its line.
+type skipped struct{ catalog.Skips }
 
 func (s *skipped) add(label string, line int, format string, args ...any) {
-	s.n++
-	if s.n == 1 {
-		s.first = fmt.Sprintf("%s (line %d): %s", label, line, fmt.Sprintf(format, args...))
-	}
+	s.Add(fmt.Sprintf("%s (line %d)", label, line), fmt.Errorf(format, args...))
 }
 
-func (s *skipped) err() error {
-	switch s.n {
-	case 0:
-		return nil
-	case 1:
-		return fmt.Errorf("1 entry skipped: %s", s.first)
-	}
-	return fmt.Errorf("%d entries skipped, the first: %s", s.n, s.first)
-}
+func (s *skipped) err() error { return s.Err("entry", "entries") }
 
 // quote quotes s for a message, cut to a sensible length.
 func quote(s string) string {

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigilproject/vigil/internal/catalog/internal/yamlnode"
 )
 
 // maxYAMLDocuments bounds the documents read from a pnpm-lock.yaml: pnpm
@@ -31,7 +33,7 @@ func parsePnpmLock(data []byte, proj *project, probs *fileProblems) ([]lockEntry
 		if err != nil {
 			return nil, fmt.Errorf("invalid YAML: %w", err)
 		}
-		top = root(&doc) // the main lockfile is the last document
+		top = yamlnode.Root(&doc) // the main lockfile is the last document
 	}
 	if top == nil {
 		return nil, nil
@@ -39,34 +41,34 @@ func parsePnpmLock(data []byte, proj *project, probs *fileProblems) ([]lockEntry
 	if top.Kind != yaml.MappingNode {
 		return nil, errors.New("not a YAML mapping")
 	}
-	packages := field(top, "packages")
-	importers := field(top, "importers")
+	packages := yamlnode.Field(top, "packages")
+	importers := yamlnode.Field(top, "importers")
 	if packages == nil && importers == nil {
 		return nil, nil
 	}
-	v := scalar(field(top, "lockfileVersion"))
+	v := yamlnode.Scalar(yamlnode.Field(top, "lockfileVersion"))
 	major := lockMajor(v)
 	if major < 5 {
 		return nil, fmt.Errorf("unsupported lockfileVersion %q", v)
 	}
 	var dev map[string]bool
 	if major >= 9 {
-		dev = pnpmDev(importers, field(top, "snapshots"))
+		dev = pnpmDev(importers, yamlnode.Field(top, "snapshots"))
 	}
 	var out []lockEntry
-	pairs(packages, func(k string, p *yaml.Node) {
+	yamlnode.Pairs(packages, func(k string, p *yaml.Node) {
 		name, version, _ := pnpmKey(k, major)
-		if n := scalar(field(p, "name")); n != "" {
+		if n := yamlnode.Scalar(yamlnode.Field(p, "name")); n != "" {
 			name = n
 		}
-		if v := scalar(field(p, "version")); v != "" {
+		if v := yamlnode.Scalar(yamlnode.Field(p, "version")); v != "" {
 			version = v
 		}
 		name, version = strings.TrimSpace(name), strings.TrimSpace(version)
 		if strings.HasPrefix(version, "link:") || strings.HasPrefix(version, "file:") {
 			return // a local directory
 		}
-		if !allowsLinux(scalars(field(p, "os"))) {
+		if !allowsLinux(scalars(yamlnode.Field(p, "os"))) {
 			return // another platform's build, never installed on Linux
 		}
 		if name == "" || version == "" {
@@ -81,13 +83,13 @@ func parsePnpmLock(data []byte, proj *project, probs *fileProblems) ([]lockEntry
 		if major >= 9 {
 			e.dev = dev[k]
 		} else {
-			e.dev = scalar(field(p, "dev")) == "true"
+			e.dev = yamlnode.Scalar(yamlnode.Field(p, "dev")) == "true"
 		}
 		out = append(out, e)
 	})
 	// Workspaces are importers, keyed by directory; their own package.json
 	// has their name and version.
-	pairs(importers, func(dir string, _ *yaml.Node) {
+	yamlnode.Pairs(importers, func(dir string, _ *yaml.Node) {
 		d := joinDir(proj.dir, dir)
 		if d == proj.dir {
 			return // the root project
@@ -161,9 +163,9 @@ func pnpmDev(importers, snapshots *yaml.Node) map[string]bool {
 	}
 	var keys []string
 	var deps [][][2]string
-	pairs(snapshots, func(k string, s *yaml.Node) {
+	yamlnode.Pairs(snapshots, func(k string, s *yaml.Node) {
 		keys = append(keys, k)
-		deps = append(deps, append(stringMap(field(s, "dependencies")), stringMap(field(s, "optionalDependencies"))...))
+		deps = append(deps, append(stringMap(yamlnode.Field(s, "dependencies")), stringMap(yamlnode.Field(s, "optionalDependencies"))...))
 	})
 	index := make(map[string]int, len(keys))
 	for i, k := range keys {
@@ -184,12 +186,12 @@ func pnpmDev(importers, snapshots *yaml.Node) map[string]bool {
 		return -1
 	}
 	var prod, dev []int
-	pairs(importers, func(_ string, imp *yaml.Node) {
+	yamlnode.Pairs(importers, func(_ string, imp *yaml.Node) {
 		for _, kind := range []string{"dependencies", "optionalDependencies", "devDependencies"} {
-			pairs(field(imp, kind), func(name string, r *yaml.Node) {
-				ref := scalar(r) // v5: the version; since v6: {specifier, version}
+			yamlnode.Pairs(yamlnode.Field(imp, kind), func(name string, r *yaml.Node) {
+				ref := yamlnode.Scalar(r) // v5: the version; since v6: {specifier, version}
 				if r.Kind == yaml.MappingNode {
-					ref = scalar(field(r, "version"))
+					ref = yamlnode.Scalar(yamlnode.Field(r, "version"))
 				}
 				if kind == "devDependencies" {
 					dev = append(dev, find(name, ref))

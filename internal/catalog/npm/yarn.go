@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigilproject/vigil/internal/catalog/internal/yamlnode"
 )
 
 // parseYarnLock reads a yarn.lock, classic (v1, yarn's own format) or
@@ -281,19 +283,19 @@ func parseBerry(data []byte, proj *project, probs *fileProblems) ([]lockEntry, e
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
-	top := root(&doc)
+	top := yamlnode.Root(&doc)
 	if top.Kind != yaml.MappingNode {
 		return nil, errors.New("not a YAML mapping")
 	}
 	var entries []*yarnEntry
-	pairs(top, func(k string, v *yaml.Node) {
+	yamlnode.Pairs(top, func(k string, v *yaml.Node) {
 		if k == "__metadata" {
 			return
 		}
-		if !allowsLinux(berryOS(scalar(field(v, "conditions")))) {
+		if !allowsLinux(berryOS(yamlnode.Scalar(yamlnode.Field(v, "conditions")))) {
 			return // another platform's build, never installed on Linux
 		}
-		e := &yarnEntry{version: scalar(field(v, "version"))}
+		e := &yarnEntry{version: yamlnode.Scalar(yamlnode.Field(v, "version"))}
 		for _, d := range strings.Split(k, ",") {
 			if d = strings.TrimSpace(d); d != "" {
 				e.descriptors = append(e.descriptors, d)
@@ -302,7 +304,7 @@ func parseBerry(data []byte, proj *project, probs *fileProblems) ([]lockEntry, e
 		if len(e.descriptors) == 0 {
 			return
 		}
-		res := scalar(field(v, "resolution"))
+		res := yamlnode.Scalar(yamlnode.Field(v, "resolution"))
 		if res == "" {
 			res = e.descriptors[0]
 		}
@@ -318,7 +320,7 @@ func parseBerry(data []byte, proj *project, probs *fileProblems) ([]lockEntry, e
 				e.wsPath = rest
 			}
 		}
-		for _, d := range stringMap(field(v, "dependencies")) {
+		for _, d := range stringMap(yamlnode.Field(v, "dependencies")) {
 			e.deps = append(e.deps, d[0]+"@"+d[1])
 		}
 		entries = append(entries, e)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/sbom"
+
+	"github.com/vigilproject/vigil/internal/catalog/internal/yamlnode"
 )
 
 const (
@@ -137,16 +139,16 @@ func parsePubspec(data []byte) (dep, error) {
 	if top == nil || top.Kind != yaml.MappingNode {
 		return dep{}, errors.New("not a pubspec.yaml: not a YAML mapping")
 	}
-	name, ok := str(field(top, "name"))
+	name, ok := str(yamlnode.Field(top, "name"))
 	if !ok {
-		return dep{}, fmt.Errorf("name is %s, not a string", kind(field(top, "name")))
+		return dep{}, fmt.Errorf("name is %s, not a string", kind(yamlnode.Field(top, "name")))
 	}
 	if !validName(name) {
 		return dep{}, fmt.Errorf("invalid package name %q", short(name))
 	}
-	version, ok := str(field(top, "version"))
+	version, ok := str(yamlnode.Field(top, "version"))
 	if !ok {
-		return dep{}, fmt.Errorf("version is %s, not a string", kind(field(top, "version")))
+		return dep{}, fmt.Errorf("version is %s, not a string", kind(yamlnode.Field(top, "version")))
 	}
 	if !validVersion(version) {
 		return dep{}, fmt.Errorf("invalid version %q", short(version))

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigilproject/vigil/internal/catalog"
 	"github.com/vigilproject/vigil/internal/sbom"
+
+	"github.com/vigilproject/vigil/internal/catalog/internal/yamlnode"
 )
 
 const lockName = "pubspec.lock"
@@ -111,9 +114,9 @@ func parseLock(data []byte) ([]dep, error) {
 	if top.Kind != yaml.MappingNode {
 		return nil, errors.New("not a pubspec.lock: not a YAML mapping")
 	}
-	pkgs := field(top, "packages")
+	pkgs := yamlnode.Field(top, "packages")
 	switch {
-	case pkgs == nil && field(top, "sdks") == nil && field(top, "sdk") == nil:
+	case pkgs == nil && yamlnode.Field(top, "sdks") == nil && yamlnode.Field(top, "sdk") == nil:
 		return nil, errors.New(`not a pubspec.lock: no "packages"`)
 	case pkgs == nil || isNull(pkgs):
 		return nil, nil
@@ -122,20 +125,20 @@ func parseLock(data []byte) ([]dep, error) {
 	}
 	var (
 		out   []dep
-		probs problems
+		probs catalog.Skips
 		seen  = make(map[dep]bool)
 	)
-	pairs(pkgs, func(name string, spec *yaml.Node) {
+	yamlnode.Pairs(pkgs, func(name string, spec *yaml.Node) {
 		d, ok, err := lockEntry(name, spec)
 		switch {
 		case err != nil:
-			probs.skip(name, err)
+			probs.Add(strconv.Quote(short(name)), err)
 		case ok && !seen[d]:
 			seen[d] = true
 			out = append(out, d)
 		}
 	})
-	return out, probs.err()
+	return out, probs.Err("package", "packages")
 }
 
 // lockEntry reads one entry of "packages". ok is false, without an error,
@@ -147,9 +150,9 @@ func lockEntry(name string, spec *yaml.Node) (d dep, ok bool, err error) {
 	if spec.Kind != yaml.MappingNode {
 		return d, false, fmt.Errorf("entry is %s, not a mapping", kind(spec))
 	}
-	source, isStr := str(field(spec, "source"))
+	source, isStr := str(yamlnode.Field(spec, "source"))
 	if !isStr {
-		return d, false, fmt.Errorf("source is %s, not a string", kind(field(spec, "source")))
+		return d, false, fmt.Errorf("source is %s, not a string", kind(yamlnode.Field(spec, "source")))
 	}
 	switch source {
 	case "sdk", "path", "git":
@@ -158,14 +161,14 @@ func lockEntry(name string, spec *yaml.Node) (d dep, ok bool, err error) {
 	default:
 		return d, false, fmt.Errorf("unknown source %q", short(source))
 	}
-	version, isStr := str(field(spec, "version"))
+	version, isStr := str(yamlnode.Field(spec, "version"))
 	if !isStr {
-		return d, false, fmt.Errorf("version is %s, not a string", kind(field(spec, "version")))
+		return d, false, fmt.Errorf("version is %s, not a string", kind(yamlnode.Field(spec, "version")))
 	}
 	if !validVersion(version) {
 		return d, false, fmt.Errorf("invalid version %q", short(version))
 	}
-	repo, err := hostedDescription(name, field(spec, "description"))
+	repo, err := hostedDescription(name, yamlnode.Field(spec, "description"))
 	if err != nil {
 		return d, false, err
 	}
@@ -185,14 +188,14 @@ func hostedDescription(name string, desc *yaml.Node) (string, error) {
 	if desc == nil || desc.Kind != yaml.MappingNode {
 		return "", fmt.Errorf("description is %s, neither a name nor a mapping", kind(desc))
 	}
-	n, ok := str(field(desc, "name"))
+	n, ok := str(yamlnode.Field(desc, "name"))
 	if !ok {
-		return "", fmt.Errorf("description name is %s, not a string", kind(field(desc, "name")))
+		return "", fmt.Errorf("description name is %s, not a string", kind(yamlnode.Field(desc, "name")))
 	}
 	if n != name {
 		return "", fmt.Errorf("description names %q", short(n))
 	}
-	u := field(desc, "url")
+	u := yamlnode.Field(desc, "url")
 	if u == nil {
 		return "", nil
 	}

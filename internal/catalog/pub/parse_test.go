@@ -149,52 +149,52 @@ func TestParseLock(t *testing.T) {
 		{
 			name:    "version as a number",
 			in:      "packages:\n  path:\n    description: path\n    source: hosted\n    version: 1.0\n",
-			wantErr: `package skipped: "path": version is a number, not a string`,
+			wantErr: `1 package skipped: "path": version is a number, not a string`,
 		},
 		{
 			name:    "version as a list",
 			in:      "packages:\n  path:\n    description: path\n    source: hosted\n    version: [1, 9, 0]\n",
-			wantErr: `package skipped: "path": version is a list, not a string`,
+			wantErr: `1 package skipped: "path": version is a list, not a string`,
 		},
 		{
 			name:    "version missing",
 			in:      "packages:\n  path:\n    description: path\n    source: hosted\n",
-			wantErr: `package skipped: "path": version is missing, not a string`,
+			wantErr: `1 package skipped: "path": version is missing, not a string`,
 		},
 		{
 			name:    "version not semver",
 			in:      "packages:\n  path:\n    description: path\n    source: hosted\n    version: \"latest\"\n",
-			wantErr: `package skipped: "path": invalid version "latest"`,
+			wantErr: `1 package skipped: "path": invalid version "latest"`,
 		},
 		{
 			name:    "source missing",
 			in:      "packages:\n  path:\n    description: path\n    version: \"1.9.0\"\n",
-			wantErr: `package skipped: "path": source is missing, not a string`,
+			wantErr: `1 package skipped: "path": source is missing, not a string`,
 		},
 		{
 			name:    "unknown source",
 			in:      "packages:\n  path:\n    description: path\n    source: ftp\n    version: \"1.9.0\"\n",
-			wantErr: `package skipped: "path": unknown source "ftp"`,
+			wantErr: `1 package skipped: "path": unknown source "ftp"`,
 		},
 		{
 			name:    "description naming another package",
 			in:      "packages:\n  path:\n    description:\n      name: pathx\n      url: \"https://pub.dev\"\n    source: hosted\n    version: \"1.9.0\"\n",
-			wantErr: `package skipped: "path": description names "pathx"`,
+			wantErr: `1 package skipped: "path": description names "pathx"`,
 		},
 		{
 			name:    "bare description naming another package",
 			in:      "packages:\n  path:\n    description: pathx\n    source: hosted\n    version: \"1.9.0\"\n",
-			wantErr: `package skipped: "path": description names "pathx"`,
+			wantErr: `1 package skipped: "path": description names "pathx"`,
 		},
 		{
 			name:    "description missing",
 			in:      "packages:\n  path:\n    source: hosted\n    version: \"1.9.0\"\n",
-			wantErr: `package skipped: "path": description is missing, neither a name nor a mapping`,
+			wantErr: `1 package skipped: "path": description is missing, neither a name nor a mapping`,
 		},
 		{
 			name:    "url not a string",
 			in:      "packages:\n  path:\n    description:\n      name: path\n      url: [a]\n    source: hosted\n    version: \"1.9.0\"\n",
-			wantErr: `package skipped: "path": description url is a list, not a string`,
+			wantErr: `1 package skipped: "path": description url is a list, not a string`,
 		},
 		{
 			name:    "bad urls",
@@ -204,7 +204,7 @@ func TestParseLock(t *testing.T) {
 		{
 			name:    "entry not a mapping",
 			in:      "packages:\n  path: \"1.9.0\"\n",
-			wantErr: `package skipped: "path": entry is a string, not a mapping`,
+			wantErr: `1 package skipped: "path": entry is a string, not a mapping`,
 		},
 		{name: "packages as a list", in: "packages:\n  - async\n  - path\n", wantErr: `not a pubspec.lock: "packages" is a list, not a mapping`},
 		{name: "packages as a string", in: "packages: async\n", wantErr: `not a pubspec.lock: "packages" is a string, not a mapping`},

@@ -5,7 +5,6 @@ package pub
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,6 +17,8 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/vigilproject/vigil/internal/sbom"
+
+	"github.com/vigilproject/vigil/internal/catalog"
 )
 
 // Bounds on what is read.
@@ -185,39 +186,5 @@ func readFile(fsys fs.FS, p string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// problems gathers the entries of one file that were left out, reported as
-// one warning: a damaged lockfile of hundreds of entries is one problem.
-type problems struct {
-	n     int
-	first string
-}
-
-func (p *problems) skip(name string, err error) {
-	p.n++
-	if p.first == "" {
-		p.first = fmt.Sprintf("%q: %v", short(name), err)
-	}
-}
-
-func (p *problems) err() error {
-	switch p.n {
-	case 0:
-		return nil
-	case 1:
-		return errors.New("package skipped: " + p.first)
-	}
-	return fmt.Errorf("%d packages skipped, the first: %s", p.n, p.first)
-}
-
 // short cuts s for an error message.
-func short(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	i := max
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
+func short(s string) string { return catalog.Clip(s, 64) }

@@ -117,7 +117,7 @@ func TestCatalogWarnings(t *testing.T) {
 	}
 	wantWarns := []string{
 		"pub-lock: /binary/pubspec.lock: not UTF-8 text",
-		`pub-lock: /cut/pubspec.lock: package skipped: "async": source is missing, not a string`,
+		`pub-lock: /cut/pubspec.lock: 1 package skipped: "async": source is missing, not a string`,
 		`pub-lock: /list/pubspec.lock: not a pubspec.lock: not a YAML mapping`,
 		`pub-lock: /mixed/pubspec.lock: 2 packages skipped, the first: "path": version is a number, not a string`,
 		"pub-lock: /truncated/pubspec.lock: invalid YAML: yaml: line 5: found unexpected end of stream",

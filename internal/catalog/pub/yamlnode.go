@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigilproject/vigil/internal/catalog/internal/yamlnode"
 )
 
 // YAML is read into yaml.Node trees and walked by hand. Parsing into
@@ -27,55 +29,13 @@ func decodeYAML(data []byte) (*yaml.Node, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
-	if hasAlias(&doc) {
+	if yamlnode.HasAlias(&doc) {
 		return nil, errAlias
 	}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		return doc.Content[0], nil
 	}
 	return nil, nil
-}
-
-// hasAlias reports whether the tree under n holds an alias node. The walk
-// uses its own stack: nesting may be 10,000 deep.
-func hasAlias(n *yaml.Node) bool {
-	stack := []*yaml.Node{n}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if n.Kind == yaml.AliasNode {
-			return true
-		}
-		stack = append(stack, n.Content...)
-	}
-	return false
-}
-
-// pairs calls f for each key and value of a mapping node whose key is a
-// scalar, in file order.
-func pairs(n *yaml.Node, f func(key string, val *yaml.Node)) {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i]; k.Kind == yaml.ScalarNode {
-			f(k.Value, n.Content[i+1])
-		}
-	}
-}
-
-// field returns the value of key in a mapping node, nil when there is
-// none; the first occurrence wins.
-func field(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // str returns the text of a string scalar. A number or boolean
