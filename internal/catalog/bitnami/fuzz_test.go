@@ -1,34 +1,12 @@
 package bitnami
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/package-url/packageurl-go"
-)
 
-// seeds adds every fixture file under testdata/images whose name ends with
-// suffix to the fuzz corpus.
-func seeds(f *testing.F, suffix string) {
-	f.Helper()
-	err := filepath.WalkDir(filepath.Join("testdata", "images"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() || !strings.HasSuffix(p, suffix) {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		f.Add(b)
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-}
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
+)
 
 // checkComponents holds what both parsers promise: components with a valid
 // name and version and a canonical PURL that reads back as them, and an
@@ -54,7 +32,7 @@ func checkComponents(t *testing.T, comps []component, err error) {
 }
 
 func FuzzParseDocument(f *testing.F) {
-	seeds(f, ".spdx")
+	catalogtest.Seeds(f, "testdata/images", ".spdx")
 	f.Add([]byte(docJSON(
 		pkgJSON("postgresql", "17.2.0", "NOASSERTION", "PostgreSQL", "pkg:bitnami/PostgreSQL?distro=debian-12&arch=arm64"),
 		pkgJSON("pljava", "1.6.10", "NONE", "NONE", "pkg:maven/org.postgresql/pljava@1.6.10"),
@@ -68,7 +46,7 @@ func FuzzParseDocument(f *testing.F) {
 }
 
 func FuzzParseComponents(f *testing.F) {
-	seeds(f, ".bitnami_components.json")
+	catalogtest.Seeds(f, "testdata/images", ".bitnami_components.json")
 	f.Add([]byte(`{"Redis": {"arch": "arm64", "distro": "photon-5", "version": "7.4.2-0"}, "x": null, "y": {"version": 4}}`))
 	f.Add([]byte(`{"a%2F": {"arch": "=&?#", "distro": "d", "version": "1@2"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

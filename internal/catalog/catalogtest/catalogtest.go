@@ -253,3 +253,28 @@ func WantsAllocs(t testing.TB, c catalog.Cataloger, paths ...string) {
 		t.Errorf("%s: Wants allocates %v times per run", c.Name(), allocs)
 	}
 }
+
+// Seeds adds to f's corpus every regular file under dir whose path ends
+// with one of suffixes: the fixtures of a parser are its fuzz seeds.
+func Seeds(f *testing.F, dir string, suffixes ...string) {
+	f.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		for _, s := range suffixes {
+			if strings.HasSuffix(p, s) {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				f.Add(b)
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+}

@@ -1,32 +1,11 @@
 package composer
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// seeds adds every fixture file under testdata/rootfs whose path ends with
-// suffix to the fuzz corpus.
-func seeds(f *testing.F, suffix string) {
-	f.Helper()
-	err := filepath.WalkDir(filepath.Join("testdata", "rootfs"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, suffix) {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		f.Add(b)
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-}
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
+)
 
 // checkDeps holds what both parsers promise.
 func checkDeps(t *testing.T, deps []dep) {
@@ -42,7 +21,7 @@ func checkDeps(t *testing.T, deps []dep) {
 }
 
 func FuzzParseInstalled(f *testing.F) {
-	seeds(f, "installed.json")
+	catalogtest.Seeds(f, "testdata/rootfs", "installed.json")
 	f.Add([]byte(`{"packages": [{"name": "A/B", "version": "v1", "license": "MIT"}], "dev-package-names": ["a/b"]}`))
 	f.Add([]byte(`[{"name": "a/b", "version": "1", "license": [1, 2]}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -52,7 +31,7 @@ func FuzzParseInstalled(f *testing.F) {
 }
 
 func FuzzParseLock(f *testing.F) {
-	seeds(f, "composer.lock")
+	catalogtest.Seeds(f, "testdata/rootfs", "composer.lock")
 	f.Add([]byte(`{"packages": [{"name": "a/b", "version": "1"}], "packages-dev": [{"name": "c/d", "version": "dev-main"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		deps, _ := parseLock(data)

@@ -1,32 +1,11 @@
 package dotnet
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// seeds adds every fixture file under testdata/rootfs whose path ends with
-// suffix to the fuzz corpus.
-func seeds(f *testing.F, suffix string) {
-	f.Helper()
-	err := filepath.WalkDir(filepath.Join("testdata", "rootfs"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, suffix) {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		f.Add(b)
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-}
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
+)
 
 // checkLibraries holds what both parsers promise.
 func checkLibraries(t *testing.T, libs []library) {
@@ -42,7 +21,7 @@ func checkLibraries(t *testing.T, libs []library) {
 }
 
 func FuzzParseDeps(f *testing.F) {
-	seeds(f, ".deps.json")
+	catalogtest.Seeds(f, "testdata/rootfs", ".deps.json")
 	f.Add([]byte(`{"runtimeTarget": {"name": "t"}, "targets": {"t": {"A/1": {"native": {"x": {}}}}}, "libraries": {"A/1": {"type": "package"}, "runtimepack.B/2": {"type": "runtimepack"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		libs, _ := parseDeps(data)
@@ -51,7 +30,7 @@ func FuzzParseDeps(f *testing.F) {
 }
 
 func FuzzParseLock(f *testing.F) {
-	seeds(f, "packages.lock.json")
+	catalogtest.Seeds(f, "testdata/rootfs", "packages.lock.json")
 	f.Add([]byte(`{"version": 1, "dependencies": {"net8.0": {"A": {"type": "Project"}, "B": {"type": "Direct", "resolved": "1.0.0"}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		libs, _ := parseLock(data)

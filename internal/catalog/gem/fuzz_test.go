@@ -1,40 +1,13 @@
 package gem
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
-// seeds adds every fixture file under testdata/rootfs whose path ends with
-// one of suffixes to the fuzz corpus.
-func seeds(f *testing.F, suffixes ...string) {
-	f.Helper()
-	err := filepath.WalkDir(filepath.Join("testdata", "rootfs"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		for _, s := range suffixes {
-			if strings.HasSuffix(p, s) {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				f.Add(b)
-				break
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-}
-
 func FuzzParseGemspec(f *testing.F) {
-	seeds(f, ".gemspec")
+	catalogtest.Seeds(f, "testdata/rootfs", ".gemspec")
 	f.Add([]byte("Gem::Specification.new do |s|\n s.name = %w[a b]\n s.version = <<-X\n1\nX\n s.licenses = [\"#{x}\", %Q(y)]\n s.platform = Gem::Platform.new('java')\nend"))
 	f.Add([]byte("\"\\u{110000 41} \\x4 \\u12 #{ \"}\" '"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -54,7 +27,7 @@ func FuzzParseGemspec(f *testing.F) {
 }
 
 func FuzzParseGemfileLock(f *testing.F) {
-	seeds(f, "Gemfile.lock")
+	catalogtest.Seeds(f, "testdata/rootfs", "Gemfile.lock")
 	f.Add([]byte("GEM\n  specs:\n    a (1-x)\n    a (1)\n      b\nPATH\n  specs:\n    c (2)\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		gems, _ := parseGemfileLock(data)

@@ -1,37 +1,11 @@
 package hex
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// seeds adds every fixture file under testdata/rootfs whose name ends with
-// one of suffixes to the fuzz corpus.
-func seeds(f *testing.F, suffixes ...string) {
-	f.Helper()
-	err := filepath.WalkDir(filepath.Join("testdata", "rootfs"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		for _, s := range suffixes {
-			if strings.HasSuffix(p, s) {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				f.Add(b)
-				break
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-}
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
+)
 
 // checkTerm holds what both term parsers promise of what they return.
 func checkTerm(t *testing.T, x term, depth int) {
@@ -66,7 +40,7 @@ func checkDeps(t *testing.T, deps []dep) {
 }
 
 func FuzzParseElixir(f *testing.F) {
-	seeds(f, "mix.lock")
+	catalogtest.Seeds(f, "testdata/rootfs", "mix.lock")
 	f.Add([]byte(`%{"a" => [1, -2.5e3, ?\n, 0x1F], b: {:c, d: 'e'}, "f": :"g h"} # c`))
 	f.Add([]byte(`%{"plug": {:hex, :plug, "1.0.0", "x", [:mix], [], "hexpm:acme", "y"}}`))
 	f.Add([]byte(`"\x{1F600}\u00e9\#{}\
@@ -82,7 +56,7 @@ func FuzzParseElixir(f *testing.F) {
 }
 
 func FuzzParseErlang(f *testing.F) {
-	seeds(f, "rebar.lock", ".app", ".rel")
+	catalogtest.Seeds(f, "testdata/rootfs", "rebar.lock", ".app", ".rel")
 	f.Add([]byte(`[{<<"a">>,{pkg,<<"a">>,<<"1.0.0">>},0}].`))
 	f.Add([]byte(`{application, 'a', [{vsn, [49,46,48]}, {env, [#{k => <<1:4, "x"/utf8>>}, $\x{41}, 16#FF, -1.5e-3, [a|b]]}]}.`))
 	f.Add([]byte("%% c\n{release, {\"r\", \"1\"}, {erts, \"14\"}, []}.\n"))

@@ -1,34 +1,13 @@
 package pub
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/package-url/packageurl-go"
-)
 
-// seeds adds every fixture file under testdata/rootfs whose path ends with
-// suffix to the fuzz corpus.
-func seeds(f *testing.F, suffix string) {
-	f.Helper()
-	err := filepath.WalkDir(filepath.Join("testdata", "rootfs"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, suffix) {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		f.Add(b)
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-}
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
+)
 
 // checkDep holds what every parser promises of a package it returns,
 // down to a PURL that reads back as the package.
@@ -52,7 +31,7 @@ func checkDep(t *testing.T, d dep) {
 }
 
 func FuzzParseLock(f *testing.F) {
-	seeds(f, "pubspec.lock")
+	catalogtest.Seeds(f, "testdata/rootfs", "pubspec.lock")
 	f.Add([]byte("packages:\n  a:\n    description: a\n    source: hosted\n    version: \"1.0.0\"\n"))
 	f.Add([]byte("packages:\n  a:\n    description: {name: a, url: \"https://x.example/./a/../b\"}\n    source: hosted\n    version: \"1.0.0-a.1+b\"\n"))
 	f.Add([]byte("v: &v \"1.0.0\"\npackages: {a: {source: hosted, description: a, version: *v}}\n"))
@@ -71,7 +50,7 @@ func FuzzParseLock(f *testing.F) {
 }
 
 func FuzzParsePubspec(f *testing.F) {
-	seeds(f, "pubspec.yaml")
+	catalogtest.Seeds(f, "testdata/rootfs", "pubspec.yaml")
 	f.Add([]byte("name: a\nversion: 1.0.0\n"))
 	f.Add([]byte("name: !!str a\nversion: !!str 1.0.0+1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

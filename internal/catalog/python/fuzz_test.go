@@ -1,41 +1,15 @@
 package python
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
-// seeds adds every fixture file under testdata/rootfs whose path ends with
-// one of suffixes to the fuzz corpus.
-func seeds(f *testing.F, suffixes ...string) {
-	f.Helper()
-	err := filepath.WalkDir(filepath.Join("testdata", "rootfs"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		for _, s := range suffixes {
-			if strings.HasSuffix(p, s) {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				f.Add(b)
-				break
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-}
-
 func FuzzParseMetadata(f *testing.F) {
-	seeds(f, "METADATA", "PKG-INFO", ".egg-info")
+	catalogtest.Seeds(f, "testdata/rootfs", "METADATA", "PKG-INFO", ".egg-info")
 	f.Add([]byte("Metadata-Version: 1.0\nName: a\n\n\n \nLicense: x\n\tmore\nClassifier: License :: \n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := parseMetadata(data)
@@ -59,7 +33,7 @@ func FuzzParseMetadata(f *testing.F) {
 }
 
 func FuzzParseRecord(f *testing.F) {
-	seeds(f, "RECORD", "installed-files.txt", "SOURCES.txt")
+	catalogtest.Seeds(f, "testdata/rootfs", "RECORD", "installed-files.txt", "SOURCES.txt")
 	f.Add([]byte("../../../../x,,\n\"a\"\"b\",,\n/abs,,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		files, _ := parseRecord(data, "usr/lib/python3/dist-packages")
@@ -74,7 +48,7 @@ func FuzzParseRecord(f *testing.F) {
 }
 
 func FuzzReadEgg(f *testing.F) {
-	seeds(f, ".egg")
+	catalogtest.Seeds(f, "testdata/rootfs", ".egg")
 	f.Add([]byte("PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if b, err := readEgg(data); err == nil && len(b) > maxMetadataSize {
@@ -84,7 +58,7 @@ func FuzzReadEgg(f *testing.F) {
 }
 
 func FuzzParseRequirements(f *testing.F) {
-	seeds(f, ".txt")
+	catalogtest.Seeds(f, "testdata/rootfs", ".txt")
 	f.Add([]byte("a[b]==1 ; c \\\n --hash=x\n-r y\n#z\n\xff\xfe"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		deps, _ := parseRequirements(data)
@@ -93,7 +67,7 @@ func FuzzParseRequirements(f *testing.F) {
 }
 
 func FuzzParsePoetry(f *testing.F) {
-	seeds(f, "poetry.lock", "pyproject.toml")
+	catalogtest.Seeds(f, "testdata/rootfs", "poetry.lock", "pyproject.toml")
 	f.Add([]byte("[[package]]\nname = \"a\"\nversion = \"1\"\ngroups = [\"dev\"]\n[package.dependencies]\nb = [{version = \"1\"}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, _ := parsePyproject(data)
@@ -103,7 +77,7 @@ func FuzzParsePoetry(f *testing.F) {
 }
 
 func FuzzParsePipfile(f *testing.F) {
-	seeds(f, "Pipfile.lock")
+	catalogtest.Seeds(f, "testdata/rootfs", "Pipfile.lock")
 	f.Add([]byte(`{"default": {"a": {"version": "==1"}}, "develop": {"a": {"version": "==1"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		deps, _ := parsePipfile(data)
@@ -112,7 +86,7 @@ func FuzzParsePipfile(f *testing.F) {
 }
 
 func FuzzParseUV(f *testing.F) {
-	seeds(f, "uv.lock")
+	catalogtest.Seeds(f, "testdata/rootfs", "uv.lock")
 	f.Add([]byte("[[package]]\nname = \"a\"\nversion = \"1\"\nsource = { virtual = \".\" }\n[package.dev-dependencies]\ndev = [{ name = \"b\" }]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		deps, _ := parseUV(data)
