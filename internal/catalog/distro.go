@@ -100,10 +100,15 @@ func refine(d *sbom.Distro, read func(string) []byte) {
 			}
 		}
 	}
-	if d.VersionID == "" && d.Codename == "" {
+	// A rolling distribution has one release: its advisories need no
+	// version.
+	if d.VersionID == "" && d.Codename == "" && !rolling[d.ID] {
 		d.Unknown = true
 	}
 }
+
+// rolling lists the os-release IDs of distributions without releases.
+var rolling = map[string]bool{"wolfi": true, "chainguard": true}
 
 // debianFromVersionFile reads /etc/debian_version: "12.7" on a release,
 // "trixie/sid" on testing.

@@ -46,6 +46,16 @@ func TestDetectDistro(t *testing.T) {
 			want:  &sbom.Distro{ID: "rhel", VersionID: "8.9", PrettyName: "Red Hat Enterprise Linux release 8.9 (Ootpa)", Source: "/etc/redhat-release"},
 		},
 		{
+			name:  "a rolling distribution needs no version",
+			files: map[string]string{"etc/os-release": "ID=chainguard\nNAME=\"Chainguard\"\nPRETTY_NAME=\"Chainguard\"\n"},
+			want:  &sbom.Distro{ID: "chainguard", PrettyName: "Chainguard", Source: "/etc/os-release"},
+		},
+		{
+			name:  "Wolfi",
+			files: map[string]string{"etc/os-release": "ID=wolfi\nNAME=\"Wolfi\"\nPRETTY_NAME=\"Wolfi\"\nVERSION_ID=\"20230201\"\nHOME_URL=\"https://wolfi.dev\"\n"},
+			want:  &sbom.Distro{ID: "wolfi", VersionID: "20230201", PrettyName: "Wolfi", Source: "/etc/os-release"},
+		},
+		{
 			name:  "os-release without a version",
 			files: map[string]string{"etc/os-release": "ID='mystery'\n"},
 			want:  &sbom.Distro{ID: "mystery", Source: "/etc/os-release", Unknown: true},

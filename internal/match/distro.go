@@ -65,6 +65,11 @@ func distroOf(d *sbom.Distro) (*distro, string) {
 		}
 		b := "v" + parts[0] + "." + parts[1]
 		return &distro{name: "Alpine " + b, ecosystems: []string{"Alpine:" + b}, pkgs: sbom.APK, publisher: "alpine"}, ""
+	case "wolfi", "chainguard":
+		// Rolling distributions: one advisory set, keyed on the origin
+		// package (an apk's source), with apk versions.
+		name := map[string]string{"wolfi": "Wolfi", "chainguard": "Chainguard"}[strings.ToLower(d.ID)]
+		return &distro{name: name, ecosystems: []string{name}, pkgs: sbom.APK, publisher: strings.ToLower(d.ID)}, ""
 	case "rhel":
 		if major == "" {
 			return nil, "Red Hat Enterprise Linux release unknown (no VERSION_ID)"

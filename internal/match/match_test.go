@@ -457,6 +457,8 @@ func TestDistroEcosystems(t *testing.T) {
 		{sbom.Distro{ID: "rhel", VersionID: "9.4"}, []string{"Red Hat:enterprise_linux:9::baseos", "Red Hat:enterprise_linux:9::appstream", "Red Hat:enterprise_linux:9::crb"}},
 		{sbom.Distro{ID: "rocky", VersionID: "9.3"}, []string{"Rocky Linux:9"}},
 		{sbom.Distro{ID: "almalinux", VersionID: "8.10"}, []string{"AlmaLinux:8"}},
+		{sbom.Distro{ID: "wolfi", VersionID: "20230201"}, []string{"Wolfi"}},
+		{sbom.Distro{ID: "chainguard"}, []string{"Chainguard"}},
 		{sbom.Distro{ID: "debian", Codename: "sid"}, nil},
 		{sbom.Distro{ID: "alpine", VersionID: "edge"}, nil},
 	}
