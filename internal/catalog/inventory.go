@@ -205,10 +205,12 @@ func Inventory(ctx context.Context, im *image.Image, opt Options) (*sbom.Invento
 	// Owners first: a copy installed by an OS package and a copy in a
 	// virtualenv are matched differently, so they must stay apart.
 	linkOwners(inv.Packages, merged.Resolve)
+	bitnamiDirs := bitnamiDirs(inv.Packages)
 	inv.Packages = slices.DeleteFunc(inv.Packages, func(p sbom.Package) bool {
 		// A runtime found by its binary is only news when no OS package
-		// installed it: otherwise the OS package already stands for it.
-		return p.Ecosystem == sbom.Generic && p.OwnedBy != ""
+		// installed it, nor Bitnami: otherwise that package already
+		// stands for it.
+		return p.Ecosystem == sbom.Generic && (p.OwnedBy != "" || underAny(p.Locations, bitnamiDirs))
 	})
 	inv.Packages = dedupe(inv.Packages)
 	if opt.Cache != nil && im.Source.ManifestDigest != "" {
@@ -535,6 +537,39 @@ func linkOwners(pkgs []sbom.Package, resolve func(string) (string, error)) {
 			}
 		}
 	}
+}
+
+// bitnamiDirs returns the directories Bitnami installed components into,
+// "/opt/bitnami/<component>/": those holding a Bitnami package's SPDX
+// document.
+func bitnamiDirs(pkgs []sbom.Package) []string {
+	var dirs []string
+	for i := range pkgs {
+		if pkgs[i].Ecosystem != sbom.Bitnami {
+			continue
+		}
+		for _, l := range pkgs[i].Locations {
+			if rest, ok := strings.CutPrefix(l, "/opt/bitnami/"); ok {
+				if dir, _, ok := strings.Cut(rest, "/"); ok && dir != "" {
+					dirs = append(dirs, "/opt/bitnami/"+dir+"/")
+				}
+			}
+		}
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs)
+}
+
+// underAny reports whether a location lies under one of dirs.
+func underAny(locations, dirs []string) bool {
+	for _, l := range locations {
+		for _, d := range dirs {
+			if strings.HasPrefix(l, d) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dedupe merges packages found more than once (by several catalogers or in

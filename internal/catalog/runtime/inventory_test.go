@@ -13,14 +13,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigilproject/vigil/internal/catalog"
+	"github.com/vigilproject/vigil/internal/catalog/bitnami"
 	"github.com/vigilproject/vigil/internal/catalog/dpkg"
 	"github.com/vigilproject/vigil/internal/image"
 	"github.com/vigilproject/vigil/internal/sbom"
 )
 
 // TestInventory runs the cataloger through the core on a root filesystem
-// where dpkg owns one copy of nginx and another was copied in by hand:
-// only the second is news. A link to a binary is not read twice.
+// where dpkg owns one copy of nginx, Bitnami installed another and a third
+// was copied in by hand: only the third is news. A link to a binary is not
+// read twice.
 func TestInventory(t *testing.T) {
 	root := t.TempDir()
 	write := func(p string, data []byte, mode os.FileMode) {
@@ -46,6 +48,9 @@ func TestInventory(t *testing.T) {
 	write("var/lib/dpkg/info/nginx.list", []byte("/.\n/usr\n/usr/sbin\n/usr/sbin/nginx\n"), 0o644)
 	write("usr/sbin/nginx", nginx, 0o755)
 	write("opt/nginx/sbin/nginx", nginx, 0o755)
+	write("opt/bitnami/nginx/sbin/nginx", nginx, 0o755)
+	write("opt/bitnami/nginx/.spdx-nginx.spdx", []byte(`{"spdxVersion": "SPDX-2.3", "packages": [{"name": "nginx", "versionInfo": "1.22.1-3",
+		"externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:bitnami/nginx@1.22.1-3?arch=amd64&distro=debian-12"}]}]}`), 0o644)
 	write("usr/local/bin/busybox", fixture("testdata/bin/busybox.gz"), 0o755)
 	write("usr/local/go/VERSION", fixture("testdata/versionfiles/go1.26.8/VERSION"), 0o644)
 	if err := os.Symlink("/usr/local/bin/busybox", filepath.Join(root, "usr/local/bin/busybox-link")); err != nil {
@@ -56,7 +61,7 @@ func TestInventory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := catalog.Inventory(context.Background(), im, catalog.Options{Catalogers: []catalog.Cataloger{dpkg.New(), New()}})
+	inv, err := catalog.Inventory(context.Background(), im, catalog.Options{Catalogers: []catalog.Cataloger{dpkg.New(), bitnami.New(), New()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +76,7 @@ func TestInventory(t *testing.T) {
 	want := []row{
 		{"busybox", "1.35.0", "pkg:generic/busybox@1.35.0", "/usr/local/bin/busybox", "runtime-binary"},
 		{"go", "1.26.8", "pkg:generic/go@1.26.8", "/usr/local/go/VERSION", "runtime-binary"},
+		{"nginx", "1.22.1-3", "pkg:bitnami/nginx@1.22.1-3?arch=amd64&distro=debian-12", "/opt/bitnami/nginx/.spdx-nginx.spdx", "bitnami"},
 		{"nginx", "1.22.1-9+deb12u11", "pkg:deb/debian/nginx@1.22.1-9%2Bdeb12u11?arch=amd64", "/var/lib/dpkg/status", "dpkg"},
 		{"nginx", "1.22.1", "pkg:generic/nginx@1.22.1", "/opt/nginx/sbin/nginx", "runtime-binary"},
 	}
