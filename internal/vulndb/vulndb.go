@@ -207,7 +207,14 @@ const newPageSize = 16384
 // written, and the write connection's pragmas run in an order (the
 // driver's: sorted by name) that turns the log on before page_size would.
 func create(ctx context.Context, path string) error {
-	c, err := sql.Open("sqlite", dsn(path, nil))
+	db, err := sql.Open("sqlite", dsn(path, nil))
+	if err != nil {
+		return fmt.Errorf("vulndb: create %s: %w", path, err)
+	}
+	defer db.Close()
+	// One connection for both: page_size is the connection's setting
+	// until the first page is written.
+	c, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("vulndb: create %s: %w", path, err)
 	}
@@ -217,7 +224,10 @@ func create(ctx context.Context, path string) error {
 			return fmt.Errorf("vulndb: create %s: %w", path, err)
 		}
 	}
-	return c.Close()
+	if err := c.Close(); err != nil {
+		return fmt.Errorf("vulndb: create %s: %w", path, err)
+	}
+	return db.Close()
 }
 
 // openWriter opens the one write connection with pragmas, and migrates.
