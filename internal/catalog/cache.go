@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -304,11 +305,20 @@ func (d dirStore) Get(_ context.Context, key string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	b, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, false
 	}
-	if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > touchEvery {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false
+	}
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, false
+	}
+	if time.Since(st.ModTime()) > touchEvery {
 		// A failed renewal (a read-only cache) costs at worst an early
 		// prune.
 		now := time.Now()
