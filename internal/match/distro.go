@@ -1,8 +1,10 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/vigilproject/vigil/internal/sbom"
@@ -17,6 +19,29 @@ type distro struct {
 	pkgs       sbom.Ecosystem
 	// publisher is the Score.Source of the distribution's own severities.
 	publisher string
+	// byBinary: the distribution's advisories may name binary packages
+	// rather than the source package, so a package is looked up under
+	// both names.
+	byBinary bool
+}
+
+// lookup is one (ecosystem, package) a distribution package is looked up
+// under, with the version compared there.
+type lookup struct{ eco, name, version string }
+
+// lookups returns what a package of d is looked up under: its source
+// package (and source version) in each of d's ecosystems, and its own
+// name and version too when d's advisories may name binaries.
+func (d *distro) lookups(p *sbom.Package) []lookup {
+	name, ver := cmp.Or(p.SourceName, p.Name), cmp.Or(p.SourceVersion, p.Version)
+	out := make([]lookup, 0, 2*len(d.ecosystems))
+	for _, eco := range d.ecosystems {
+		out = append(out, lookup{eco, name, ver})
+		if d.byBinary && p.Name != name {
+			out = append(out, lookup{eco, p.Name, p.Version})
+		}
+	}
+	return out
 }
 
 func (d *distro) handles(e sbom.Ecosystem) bool { return e == d.pkgs }
@@ -70,6 +95,17 @@ func distroOf(d *sbom.Distro) (*distro, string) {
 		// package (an apk's source), with apk versions.
 		name := map[string]string{"wolfi": "Wolfi", "chainguard": "Chainguard"}[strings.ToLower(d.ID)]
 		return &distro{name: name, ecosystems: []string{name}, pkgs: sbom.APK, publisher: strings.ToLower(d.ID)}, ""
+	case "sles", "sled", "sles_sap", "sle_hpc":
+		return suse(d, major)
+	case "opensuse-leap", "opensuse-leap-micro", "opensuse-tumbleweed":
+		name := map[string]string{"opensuse-leap": "openSUSE:Leap ", "opensuse-leap-micro": "openSUSE:Leap Micro ", "opensuse-tumbleweed": "openSUSE:Tumbleweed"}[strings.ToLower(d.ID)]
+		if name != "openSUSE:Tumbleweed" {
+			if d.VersionID == "" {
+				return nil, fmt.Sprintf("%s release unknown (no VERSION_ID)", d.ID)
+			}
+			name += d.VersionID
+		}
+		return &distro{name: name, ecosystems: []string{name}, pkgs: sbom.RPM, publisher: "suse", byBinary: true}, ""
 	case "rhel":
 		if major == "" {
 			return nil, "Red Hat Enterprise Linux release unknown (no VERSION_ID)"
@@ -93,27 +129,61 @@ func distroOf(d *sbom.Distro) (*distro, string) {
 	return nil, fmt.Sprintf("distribution %q (%s) is not supported", d.ID, d.PrettyName)
 }
 
+// suseProducts names, for an os-release ID of SUSE Linux Enterprise, the
+// product its advisories name.
+var suseProducts = map[string]string{
+	"sles":     "Linux Enterprise Server",
+	"sled":     "Linux Enterprise Desktop",
+	"sles_sap": "Linux Enterprise Server for SAP Applications",
+	"sle_hpc":  "Linux Enterprise High Performance Computing",
+}
+
+// suseModules are the SUSE Linux Enterprise 15 modules whose packages
+// make up the systems and container images of the products above: SUSE's
+// advisories name a package under the module that ships it ("SUSE:Linux
+// Enterprise Module for Basesystem 15 SP6"), not under the product.
+var suseModules = []string{
+	"Basesystem", "Server Applications", "Desktop Applications", "Development Tools",
+	"Containers", "Web and Scripting", "Python 3", "Legacy", "Public Cloud",
+}
+
+// suse returns the distribution of a SUSE Linux Enterprise system: its
+// product and, from version 15 on, its modules, at its service pack
+// (VERSION_ID "15.6" is 15 SP6). Long-term support (LTSS) data is left
+// out: its fixes need a subscription, like Ubuntu Pro's.
+func suse(d *sbom.Distro, major string) (*distro, string) {
+	if major == "" {
+		return nil, fmt.Sprintf("%s release unknown (no VERSION_ID)", d.ID)
+	}
+	release := major
+	if _, sp, ok := strings.Cut(d.VersionID, "."); ok && sp != "0" && sp != "" {
+		release += " SP" + sp
+	}
+	product := suseProducts[strings.ToLower(d.ID)]
+	ecos := []string{"SUSE:" + product + " " + release}
+	if n, err := strconv.Atoi(major); err == nil && n >= 15 {
+		for _, m := range suseModules {
+			ecos = append(ecos, "SUSE:Linux Enterprise Module for "+m+" "+release)
+		}
+	}
+	return &distro{name: "SUSE " + product + " " + release, ecosystems: ecos, pkgs: sbom.RPM, publisher: "suse", byBinary: true}, ""
+}
+
 // distroHits evaluates a distribution package against its release's data,
-// by source package and source version. any reports whether the store had
-// anything for the source package.
+// by source package and source version (and, where the data names binary
+// packages, by its own name and version). hasData reports whether the
+// store had anything for the package.
 func (m *matcher) distroHits(ctx context.Context, d *distro, p *sbom.Package) (hits []hit, hasData bool, err error) {
-	name, ver := p.SourceName, p.SourceVersion
-	if name == "" {
-		name = p.Name
-	}
-	if ver == "" {
-		ver = p.Version
-	}
-	for _, eco := range d.ecosystems {
-		ms, err := m.affecting(ctx, eco, name)
+	for _, l := range d.lookups(p) {
+		ms, err := m.affecting(ctx, l.eco, l.name)
 		if err != nil {
 			return nil, false, err
 		}
 		hasData = hasData || len(ms) > 0
 		for i := range ms {
-			h, err := evaluate(eco, ver, &ms[i])
+			h, err := evaluate(l.eco, l.version, &ms[i])
 			if err != nil {
-				m.warnOnce(eco+"\x00"+name+"\x00"+ver, fmt.Sprintf("%s %s %s: %v; its advisories were not evaluated", eco, name, ver, err))
+				m.warnOnce(l.eco+"\x00"+l.name+"\x00"+l.version, fmt.Sprintf("%s %s %s: %v; its advisories were not evaluated", l.eco, l.name, l.version, err))
 				continue
 			}
 			hits = append(hits, h)

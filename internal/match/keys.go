@@ -7,7 +7,8 @@ import (
 
 // Keys returns the (ecosystem, package) keys Match looks a package of inv
 // up under, normalised as the store keys them: a distribution package under
-// its release's ecosystems and source package, a language package under
+// its release's ecosystems and source package (and its own name, for
+// SUSE's), a language package under
 // its OSV ecosystem. A package Match never looks up (an OS package of an
 // unsupported release, a component without an ecosystem) has none; owned
 // language packages have theirs, since Options.IncludeOwned may ask for
@@ -19,13 +20,10 @@ func Keys(inv *sbom.Inventory, p *sbom.Package) []vulndb.Key {
 		if d == nil || !d.handles(p.Ecosystem) {
 			return nil
 		}
-		name := p.SourceName
-		if name == "" {
-			name = p.Name
-		}
-		keys := make([]vulndb.Key, 0, len(d.ecosystems))
-		for _, eco := range d.ecosystems {
-			keys = append(keys, vulndb.Key{Ecosystem: eco, Package: vulndb.NormalizeName(eco, name)})
+		ls := d.lookups(p)
+		keys := make([]vulndb.Key, 0, len(ls))
+		for _, l := range ls {
+			keys = append(keys, vulndb.Key{Ecosystem: l.eco, Package: vulndb.NormalizeName(l.eco, l.name)})
 		}
 		return keys
 	}

@@ -45,6 +45,11 @@ func TestKeysAreWhatMatchAsks(t *testing.T) {
 		{"ubuntu", &sbom.Distro{ID: "ubuntu", VersionID: "22.04"}, []sbom.Package{{Ecosystem: sbom.Deb, Name: "libc6", Version: "2.35-0ubuntu3", SourceName: "glibc"}}},
 		{"alpine", &sbom.Distro{ID: "alpine", VersionID: "3.20.3"}, []sbom.Package{{Ecosystem: sbom.APK, Name: "libcrypto3", Version: "3.3.2-r0", SourceName: "openssl"}}},
 		{"rhel", &sbom.Distro{ID: "rhel", VersionID: "9.4"}, []sbom.Package{{Ecosystem: sbom.RPM, Name: "openssl-libs", Version: "3.0.7-27.el9", SourceName: "openssl"}}},
+		{"sles", &sbom.Distro{ID: "sles", VersionID: "15.6"}, []sbom.Package{
+			{Ecosystem: sbom.RPM, Name: "libxml2-2", Version: "2.10.3-150500.5.20.1", SourceName: "libxml2", SourceVersion: "2.10.3-150500.5.20.1"},
+			{Ecosystem: sbom.RPM, Name: "bash", Version: "4.4-150400.27.3.2", SourceName: "bash"},
+		}},
+		{"wolfi", &sbom.Distro{ID: "wolfi"}, []sbom.Package{{Ecosystem: sbom.APK, Name: "libcrypto3", Version: "3.4.0-r1", SourceName: "openssl"}}},
 		{"unsupported", &sbom.Distro{ID: "gentoo"}, []sbom.Package{{Ecosystem: sbom.Deb, Name: "x", Version: "1"}}},
 		{"no-distro", nil, []sbom.Package{{Ecosystem: sbom.Deb, Name: "x", Version: "1"}}},
 		{"wrong-manager", &sbom.Distro{ID: "debian", VersionID: "12"}, []sbom.Package{{Ecosystem: sbom.APK, Name: "musl", Version: "1.2"}}},

@@ -246,6 +246,29 @@ func TestMatch(t *testing.T) {
 			"PYSEC-2 zope.interface fixed [5.1] unknown",
 		},
 	}, {
+		name:   "SUSE: advisories under a module, naming a binary package or the source's namesake",
+		distro: &sbom.Distro{ID: "sles", VersionID: "15.6"},
+		pkgs: []sbom.Package{
+			{Ecosystem: sbom.RPM, Name: "libxml2-2", Version: "2.10.3-150500.5.17.1", SourceName: "libxml2", SourceVersion: "2.10.3-150500.5.17.1", PURL: "pkg:rpm/suse/libxml2-2@2.10.3-150500.5.17.1"},
+			{Ecosystem: sbom.RPM, Name: "libopenssl3", Version: "3.1.4-150600.5.7.1", SourceName: "openssl-3", SourceVersion: "3.1.4-150600.5.7.1", PURL: "pkg:rpm/suse/libopenssl3@3.1.4-150600.5.7.1"},
+		},
+		data: []vulndb.Match{
+			// No binary of libxml2 is called libxml2: the advisory names
+			// the binary.
+			osvEntry("SUSE-SU-2024:0001-1", "SUSE:Linux Enterprise Module for Basesystem 15 SP6", "libxml2-2", []string{"CVE-2024-0001"}, fixedRange("2.10.3-150500.5.20.1")),
+			// The same advisory under the product: one finding.
+			osvEntry("SUSE-SU-2024:0001-1", "SUSE:Linux Enterprise Server 15 SP6", "libxml2-2", []string{"CVE-2024-0001"}, fixedRange("2.10.3-150500.5.20.1")),
+			// Named by the source's namesake binary.
+			osvEntry("SUSE-SU-2024:0002-1", "SUSE:Linux Enterprise Module for Basesystem 15 SP6", "openssl-3", []string{"CVE-2024-0002"}, fixedRange("3.1.4-150600.5.10.1")),
+			// Fixed already, and another release's.
+			osvEntry("SUSE-SU-2024:0003-1", "SUSE:Linux Enterprise Module for Basesystem 15 SP6", "libopenssl3", nil, fixedRange("3.1.4-150600.5.7.1")),
+			osvEntry("SUSE-SU-2024:0004-1", "SUSE:Linux Enterprise Module for Basesystem 15 SP5", "libopenssl3", nil, fixedRange("9")),
+		},
+		want: []string{
+			"CVE-2024-0001 libxml2-2 fixed [2.10.3-150500.5.20.1] unknown aka SUSE-SU-2024:0001-1",
+			"CVE-2024-0002 libopenssl3 fixed [3.1.4-150600.5.10.1] unknown aka SUSE-SU-2024:0002-1",
+		},
+	}, {
 		name: "Bitnami revisions come after their upstream release",
 		pkgs: []sbom.Package{lang(sbom.Bitnami, "postgresql", "17.2.0-8"), lang(sbom.Bitnami, "geos", "3.13.0")},
 		data: []vulndb.Match{
@@ -458,6 +481,22 @@ func TestDistroEcosystems(t *testing.T) {
 		{sbom.Distro{ID: "rocky", VersionID: "9.3"}, []string{"Rocky Linux:9"}},
 		{sbom.Distro{ID: "almalinux", VersionID: "8.10"}, []string{"AlmaLinux:8"}},
 		{sbom.Distro{ID: "wolfi", VersionID: "20230201"}, []string{"Wolfi"}},
+		{sbom.Distro{ID: "sles", VersionID: "15.6"}, []string{"SUSE:Linux Enterprise Server 15 SP6",
+			"SUSE:Linux Enterprise Module for Basesystem 15 SP6", "SUSE:Linux Enterprise Module for Server Applications 15 SP6",
+			"SUSE:Linux Enterprise Module for Desktop Applications 15 SP6", "SUSE:Linux Enterprise Module for Development Tools 15 SP6",
+			"SUSE:Linux Enterprise Module for Containers 15 SP6", "SUSE:Linux Enterprise Module for Web and Scripting 15 SP6",
+			"SUSE:Linux Enterprise Module for Python 3 15 SP6", "SUSE:Linux Enterprise Module for Legacy 15 SP6",
+			"SUSE:Linux Enterprise Module for Public Cloud 15 SP6"}},
+		{sbom.Distro{ID: "sles", VersionID: "12.5"}, []string{"SUSE:Linux Enterprise Server 12 SP5"}},
+		{sbom.Distro{ID: "sles_sap", VersionID: "15"}, []string{"SUSE:Linux Enterprise Server for SAP Applications 15",
+			"SUSE:Linux Enterprise Module for Basesystem 15", "SUSE:Linux Enterprise Module for Server Applications 15",
+			"SUSE:Linux Enterprise Module for Desktop Applications 15", "SUSE:Linux Enterprise Module for Development Tools 15",
+			"SUSE:Linux Enterprise Module for Containers 15", "SUSE:Linux Enterprise Module for Web and Scripting 15",
+			"SUSE:Linux Enterprise Module for Python 3 15", "SUSE:Linux Enterprise Module for Legacy 15",
+			"SUSE:Linux Enterprise Module for Public Cloud 15"}},
+		{sbom.Distro{ID: "opensuse-leap", VersionID: "15.6"}, []string{"openSUSE:Leap 15.6"}},
+		{sbom.Distro{ID: "opensuse-tumbleweed", VersionID: "20241120"}, []string{"openSUSE:Tumbleweed"}},
+		{sbom.Distro{ID: "sles"}, nil},
 		{sbom.Distro{ID: "chainguard"}, []string{"Chainguard"}},
 		{sbom.Distro{ID: "debian", Codename: "sid"}, nil},
 		{sbom.Distro{ID: "alpine", VersionID: "edge"}, nil},
