@@ -23,7 +23,7 @@ const (
 // DefaultOSVEcosystems are the OSV ecosystems imported unless configured
 // otherwise: the distributions and language ecosystems Vigil catalogs.
 var DefaultOSVEcosystems = []string{
-	"Debian", "Alpine", "Ubuntu", "Red Hat", "Rocky Linux", "AlmaLinux", "SUSE",
+	"Debian", "Alpine", "Ubuntu", "Red Hat", "Rocky Linux", "AlmaLinux", "SUSE", "openSUSE",
 	"Wolfi", "Chainguard", "Go", "npm", "PyPI", "Maven", "RubyGems",
 	"crates.io", "NuGet", "Packagist", "Hex", "Pub", "Bitnami",
 }
