@@ -24,7 +24,7 @@ const (
 // otherwise: the distributions and language ecosystems Vigil catalogs.
 var DefaultOSVEcosystems = []string{
 	"Debian", "Alpine", "Ubuntu", "Red Hat", "Rocky Linux", "AlmaLinux", "SUSE", "openSUSE",
-	"Wolfi", "Chainguard", "Go", "npm", "PyPI", "Maven", "RubyGems",
+	"Azure Linux", "Wolfi", "Chainguard", "Go", "npm", "PyPI", "Maven", "RubyGems",
 	"crates.io", "NuGet", "Packagist", "Hex", "Pub", "Bitnami",
 }
 

@@ -11,7 +11,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.OSVEcosystems) != 21 || len(c.AlpineBranches) != 7 || c.MaxResponseBytes != 2<<30 || c.EPSSURL != DefaultEPSSURL {
+	if len(c.OSVEcosystems) != 22 || len(c.AlpineBranches) != 7 || c.MaxResponseBytes != 2<<30 || c.EPSSURL != DefaultEPSSURL {
 		t.Errorf("defaults %+v", c)
 	}
 	none := Config{OSVEcosystems: []string{}, AlpineBranches: []string{}}.WithDefaults()

@@ -106,6 +106,14 @@ func distroOf(d *sbom.Distro) (*distro, string) {
 			name += d.VersionID
 		}
 		return &distro{name: name, ecosystems: []string{name}, pkgs: sbom.RPM, publisher: "suse", byBinary: true}, ""
+	case "azurelinux", "mariner":
+		// CBL-Mariner 2 became Azure Linux; OSV files both under the
+		// new name. Packages are looked up under both names, like
+		// SUSE's: the data's convention is not the Red Hat one.
+		if major == "" {
+			return nil, "Azure Linux release unknown (no VERSION_ID)"
+		}
+		return &distro{name: "Azure Linux " + major, ecosystems: []string{"Azure Linux:" + major}, pkgs: sbom.RPM, publisher: "azurelinux", byBinary: true}, ""
 	case "rhel":
 		if major == "" {
 			return nil, "Red Hat Enterprise Linux release unknown (no VERSION_ID)"

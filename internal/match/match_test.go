@@ -497,6 +497,8 @@ func TestDistroEcosystems(t *testing.T) {
 		{sbom.Distro{ID: "opensuse-leap", VersionID: "15.6"}, []string{"openSUSE:Leap 15.6"}},
 		{sbom.Distro{ID: "opensuse-tumbleweed", VersionID: "20241120"}, []string{"openSUSE:Tumbleweed"}},
 		{sbom.Distro{ID: "sles"}, nil},
+		{sbom.Distro{ID: "azurelinux", VersionID: "3.0"}, []string{"Azure Linux:3"}},
+		{sbom.Distro{ID: "mariner", VersionID: "2.0"}, []string{"Azure Linux:2"}},
 		{sbom.Distro{ID: "chainguard"}, []string{"Chainguard"}},
 		{sbom.Distro{ID: "debian", Codename: "sid"}, nil},
 		{sbom.Distro{ID: "alpine", VersionID: "edge"}, nil},

@@ -23,8 +23,8 @@ func TestDefault(t *testing.T) {
 			t.Errorf("%s: URLs %v", u.Name(), u.URLs())
 		}
 	}
-	if len(ups) != 21+1+7+2 || names[0] != "osv/Debian" || names[20] != "osv/Bitnami" || names[21] != "debian" || names[22] != "alpine/v3.17" ||
-		names[29] != "kev" || names[30] != "epss" {
+	if len(ups) != 22+1+7+2 || names[0] != "osv/Debian" || names[21] != "osv/Bitnami" || names[22] != "debian" || names[23] != "alpine/v3.17" ||
+		names[30] != "kev" || names[31] != "epss" {
 		t.Errorf("updaters %v", names)
 	}
 	sorted := slices.Clone(names)
