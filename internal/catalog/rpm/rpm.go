@@ -40,11 +40,12 @@ func New() *Cataloger { return &Cataloger{} }
 func (*Cataloger) Name() string { return "rpm" }
 
 // Version returns the version of the cataloger's output.
-func (*Cataloger) Version() int { return 1 }
+func (*Cataloger) Version() int { return 2 }
 
-// Wants reports whether path is an rpm database.
-func (*Cataloger) Wants(path string, mode fs.FileMode, _ int64) bool {
-	return mode.IsRegular() && isDBPath(path)
+// Wants reports whether path is an rpm database or an Azure Linux
+// distroless image's package manifest.
+func (*Cataloger) Wants(path string, mode fs.FileMode, size int64) bool {
+	return mode.IsRegular() && (isDBPath(path) || path == manifestPath && size <= maxManifestSize)
 }
 
 // Catalog returns the packages of the rpm databases in in.Paths, sorted by
@@ -61,7 +62,7 @@ func (c *Cataloger) Catalog(ctx context.Context, in catalog.Input) ([]sbom.Packa
 	var pkgs []sbom.Package
 	seen := make(map[string]int) // Key → index in pkgs
 	for _, p := range in.Paths {
-		if !isDBPath(p) {
+		if !isDBPath(p) && p != manifestPath {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -72,8 +73,13 @@ func (c *Cataloger) Catalog(ctx context.Context, in catalog.Input) ([]sbom.Packa
 		if err != nil {
 			return nil, fmt.Errorf("rpm: %s: %w", loc, err)
 		}
-		headers, err := readDB(ctx, data, func(msg string) { warn("rpm: " + loc + ": " + msg) })
-		if err != nil {
+		var headers []*header
+		if p == manifestPath {
+			// A manifest lists no files; a bad line costs only itself.
+			if headers, err = parseManifest(data); err != nil {
+				warn("rpm: " + loc + ": " + err.Error())
+			}
+		} else if headers, err = readDB(ctx, data, func(msg string) { warn("rpm: " + loc + ": " + msg) }); err != nil {
 			return nil, fmt.Errorf("rpm: %s: %w", loc, err)
 		}
 		for _, h := range headers {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -492,6 +493,8 @@ func TestWants(t *testing.T) {
 		{"var/lib/rpm/Name", 0o644, false},
 		{"usr/lib/sysimage/rpm/Packages", 0o644, false},
 		{"root/.rpmdb/rpmdb.sqlite", 0o644, false},
+		{"var/lib/rpmmanifest/container-manifest-2", 0o644, true},
+		{"var/lib/rpmmanifest/container-manifest-1", 0o644, false},
 	}
 	c := New()
 	for _, tt := range tests {
@@ -685,6 +688,66 @@ func FuzzLicenseSPDX(f *testing.F) {
 		got := licenseSPDX(s)
 		if got != "" && spdx(got) != got {
 			t.Fatalf("licenseSPDX(%q) = %q, which is not canonical SPDX", s, got)
+		}
+	})
+}
+
+// TestManifest reads an Azure Linux distroless image's package manifest:
+// packages with versions, epochs and source packages, no files; the signing
+// key pseudo-package is left out; a bad line is skipped with a warning
+// naming it, the others kept.
+func TestManifest(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join("testdata", "manifest", "container-manifest-2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	azl := &sbom.Distro{ID: "azurelinux", VersionID: "3.0"}
+	got, err := run(t, map[string][]byte{manifestPath: good}, azl)
+	if err != nil || len(got.Warnings) > 0 {
+		t.Fatalf("Catalog: %v, warnings %q", err, got.Warnings)
+	}
+	type row struct{ Name, Version, Source, SourceVersion, Arch, PURL string }
+	var rows []row
+	for _, p := range got.Packages {
+		rows = append(rows, row{p.Name, p.Version, p.SourceName, p.SourceVersion, p.Arch, p.PURL})
+		if len(p.Files) != 0 || len(p.Locations) != 1 || p.Locations[0] != "/"+manifestPath {
+			t.Errorf("%s: files %v, locations %v", p.Name, p.Files, p.Locations)
+		}
+	}
+	want := []row{
+		{"filesystem", "1.1-21.azl3", "filesystem", "1.1-21.azl3", "x86_64", "pkg:rpm/azurelinux/filesystem@1.1-21.azl3?arch=x86_64&distro=azurelinux-3.0&upstream=filesystem-1.1-21.azl3.src.rpm"},
+		{"glibc", "2.38-8.azl3", "glibc", "2.38-8.azl3", "x86_64", "pkg:rpm/azurelinux/glibc@2.38-8.azl3?arch=x86_64&distro=azurelinux-3.0&upstream=glibc-2.38-8.azl3.src.rpm"},
+		{"openssl-libs", "1:3.3.0-2.azl3", "openssl", "1:3.3.0-2.azl3", "x86_64", "pkg:rpm/azurelinux/openssl-libs@3.3.0-2.azl3?arch=x86_64&distro=azurelinux-3.0&epoch=1&upstream=openssl-3.3.0-2.azl3.src.rpm"},
+		{"tzdata", "2024a-1.azl3", "tzdata", "2024a-1.azl3", "noarch", "pkg:rpm/azurelinux/tzdata@2024a-1.azl3?arch=noarch&distro=azurelinux-3.0&upstream=tzdata-2024a-1.azl3.src.rpm"},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("packages (-want +got):\n%s", diff)
+	}
+
+	bad := append(slices.Clone(good), []byte("half\tline\nnoversion\tx\t1\t1\tv\t(none)\t1\tx86_64\t0\tsrc\nbadepoch\t1-1\t1\t1\tv\tone\t1\tx86_64\t0\tbadepoch-1-1.src.rpm\n\n")...)
+	got, err = run(t, map[string][]byte{manifestPath: bad}, azl)
+	if err != nil || len(got.Packages) != len(want) {
+		t.Fatalf("Catalog of a damaged manifest: %v, %d packages", err, len(got.Packages))
+	}
+	wantWarn := []string{`rpm: /var/lib/rpmmanifest/container-manifest-2: 3 lines skipped, the first: line 6: 2 tab-separated fields, want 10`}
+	if diff := cmp.Diff(wantWarn, got.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+func FuzzParseManifest(f *testing.F) {
+	good, err := os.ReadFile(filepath.Join("testdata", "manifest", "container-manifest-2"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte("a\t1-1\t\t\t\t\t\t\t\t\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		hs, _ := parseManifest(data)
+		for _, h := range hs {
+			if h.name == "" || h.version == "" || h.release == "" {
+				t.Fatalf("header %+v from %q", h, data)
+			}
 		}
 	})
 }
