@@ -114,15 +114,28 @@ func distroOf(d *sbom.Distro) (*distro, string) {
 			return nil, "Azure Linux release unknown (no VERSION_ID)"
 		}
 		return &distro{name: "Azure Linux " + major, ecosystems: []string{"Azure Linux:" + major}, pkgs: sbom.RPM, publisher: "azurelinux", byBinary: true}, ""
-	case "rhel":
+	case "rhel", "centos":
+		// CentOS (Linux and Stream) rebuilds RHEL's sources and has no
+		// advisories of its own: it is matched against RHEL's, as
+		// Trivy and Grype do.
 		if major == "" {
-			return nil, "Red Hat Enterprise Linux release unknown (no VERSION_ID)"
+			return nil, fmt.Sprintf("%s release unknown (no VERSION_ID)", d.ID)
+		}
+		// RHEL 8 on splits into BaseOS, AppStream and CodeReady Builder;
+		// RHEL 7 and earlier name the Server variant.
+		repos := []string{"baseos", "appstream", "crb"}
+		if n, err := strconv.Atoi(major); err == nil && n <= 7 {
+			repos = []string{"server"}
 		}
 		var ecos []string
-		for _, repo := range []string{"baseos", "appstream", "crb"} {
+		for _, repo := range repos {
 			ecos = append(ecos, "Red Hat:enterprise_linux:"+major+"::"+repo)
 		}
-		return &distro{name: "RHEL " + major, ecosystems: ecos, pkgs: sbom.RPM, publisher: "redhat"}, ""
+		name := "RHEL " + major
+		if strings.ToLower(d.ID) == "centos" {
+			name = "CentOS " + major + " (with RHEL " + major + "'s advisories)"
+		}
+		return &distro{name: name, ecosystems: ecos, pkgs: sbom.RPM, publisher: "redhat"}, ""
 	case "rocky":
 		if major == "" {
 			return nil, "Rocky Linux release unknown (no VERSION_ID)"
