@@ -278,3 +278,19 @@ func Seeds(f *testing.F, dir string, suffixes ...string) {
 		f.Fatal(err)
 	}
 }
+
+// Row is a package as the simplest golden files show it.
+type Row struct {
+	Name, Version, PURL string
+	Locations           []string
+	FoundBy             string
+}
+
+// Rows projects packages on Row, for CheckRootfs.
+func Rows(pkgs []sbom.Package) []Row {
+	out := []Row{}
+	for _, p := range pkgs {
+		out = append(out, Row{Name: p.Name, Version: p.Version, PURL: p.PURL, Locations: p.Locations, FoundBy: p.FoundBy})
+	}
+	return out
+}

@@ -155,14 +155,14 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("deps warnings (-want +got):\n%s", diff)
 	}
 	if len(pkgs) != 1 || pkgs[0].PURL != "pkg:nuget/A@1.0.0" {
-		t.Errorf("deps packages = %v", rows(pkgs))
+		t.Errorf("deps packages = %v", catalogtest.Rows(pkgs))
 	}
 	pkgs, warns = catalogtest.Run(t, NewLock(), fsys)
 	if diff := cmp.Diff([]string{"dotnet-lock: /other/packages.lock.json: not a packages.lock.json: not an object"}, warns); diff != "" {
 		t.Errorf("lock warnings (-want +got):\n%s", diff)
 	}
 	if len(pkgs) != 1 || pkgs[0].PURL != "pkg:nuget/B@2.0.0" {
-		t.Errorf("lock packages = %v", rows(pkgs))
+		t.Errorf("lock packages = %v", catalogtest.Rows(pkgs))
 	}
 }
 

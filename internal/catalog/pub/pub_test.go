@@ -19,26 +19,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// row is a package as the golden files show it.
-type row struct {
-	Name, Version, PURL string
-	Locations           []string
-	FoundBy             string
-}
-
-func rows(pkgs []sbom.Package) []row {
-	out := []row{}
-	for _, p := range pkgs {
-		out = append(out, row{Name: p.Name, Version: p.Version, PURL: p.PURL, Locations: p.Locations, FoundBy: p.FoundBy})
-	}
-	return out
-}
-
 // TestRootfs catalogs testdata/rootfs (see testdata/README.md) once
 // directly, compared with the golden files, and once through the whole
 // pipeline on a dir: target, which must find the same packages.
 func TestRootfs(t *testing.T) {
-	catalogtest.CheckRootfs(t, filepath.Join("testdata", "rootfs"), []catalog.Cataloger{NewLock(), NewCache()}, rows, *update)
+	catalogtest.CheckRootfs(t, filepath.Join("testdata", "rootfs"), []catalog.Cataloger{NewLock(), NewCache()}, catalogtest.Rows, *update)
 }
 
 // TestRootfsPackages checks what the golden files cannot be trusted to
