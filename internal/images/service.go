@@ -135,6 +135,14 @@ func (s *Service) advisories() (Advisories, error) {
 	return a, nil
 }
 
+// PackageKeys returns the keys of a stored package as match.Keys derives
+// them now, for store.RekeyPackages.
+func PackageKeys(p store.IndexedPackage) []store.Key {
+	inv := &sbom.Inventory{Distro: p.DistroInfo()}
+	return storeKeys(inv, &sbom.Package{Ecosystem: p.Ecosystem, Name: p.Name, Version: p.Version, Arch: p.Arch,
+		SourceName: p.SourceName, SourceVersion: p.SourceVersion, PURL: p.PURL})
+}
+
 // storeKeys adapts match.Keys to the store's key type.
 func storeKeys(inv *sbom.Inventory, p *sbom.Package) []store.Key {
 	ks := match.Keys(inv, p)

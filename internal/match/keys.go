@@ -5,6 +5,14 @@ import (
 	"github.com/vigilproject/vigil/internal/vulndb"
 )
 
+// KeysVersion numbers the ways Keys has derived keys. It changes whenever a
+// release looks packages up under other keys (a distribution or ecosystem
+// it newly matches), so that an inventory server indexed by an older
+// release derives its packages' keys again (monitor.Monitor does, once).
+// 2: SUSE, openSUSE, Azure Linux, CentOS, Wolfi and Chainguard; RHEL 7
+// under its Server variant; Hex, Pub and Bitnami packages.
+const KeysVersion = 2
+
 // Keys returns the (ecosystem, package) keys Match looks a package of inv
 // up under, normalised as the store keys them: a distribution package under
 // its release's ecosystems and source package (and its own name, for

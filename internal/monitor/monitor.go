@@ -81,6 +81,10 @@ type Result struct {
 
 const cursorKey = "monitor.change_seq"
 
+// keysVersionKey holds the match.KeysVersion the stored packages' keys were
+// derived with.
+const keysVersionKey = "monitor.keys_version"
+
 // ErrBusy: another process holds the monitor's lock.
 var ErrBusy = errors.New("monitor: another replica is re-assessing")
 
@@ -120,6 +124,24 @@ func (m *Monitor) run(ctx context.Context, all bool) (*Result, error) {
 		return nil, fmt.Errorf("monitor: database version: %w", err)
 	}
 	res := &Result{DBVersion: ver}
+	// Packages stored by a release that derived keys otherwise (one that
+	// did not match some distribution yet) get the keys this one asks,
+	// and everything is re-assessed once: their findings may differ too.
+	kv, err := st.Meta(ctx, keysVersionKey)
+	if err != nil {
+		return nil, err
+	}
+	wantKV := strconv.Itoa(match.KeysVersion)
+	if kv != wantKV {
+		n, err := st.RekeyPackages(ctx, images.PackageKeys)
+		if err != nil {
+			return nil, fmt.Errorf("monitor: deriving the packages' keys again: %w", err)
+		}
+		if n > 0 {
+			m.log.Info("packages' keys derived again; re-assessing everything", "packages", n, "from", kv, "to", wantKV)
+			all = true
+		}
+	}
 	cur, err := st.Meta(ctx, cursorKey)
 	if err != nil {
 		return nil, err
@@ -210,6 +232,11 @@ func (m *Monitor) run(ctx context.Context, all bool) (*Result, error) {
 	}
 	if last != after {
 		if err := st.SetMeta(ctx, cursorKey, strconv.FormatInt(last, 10)); err != nil {
+			return nil, err
+		}
+	}
+	if kv != wantKV {
+		if err := st.SetMeta(ctx, keysVersionKey, wantKV); err != nil {
 			return nil, err
 		}
 	}

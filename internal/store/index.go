@@ -197,3 +197,81 @@ func placeholders(n int) string {
 func (s *Store) AllPackages(ctx context.Context) ([]IndexedPackage, error) {
 	return s.queryPackages(ctx, `SELECT `+packageCols+` FROM packages p WHERE p.evaluated > 0 ORDER BY p.id`)
 }
+
+// RekeyPackages derives every stored package's keys again with keys and
+// replaces those that differ, in one transaction; it returns how many
+// packages' keys changed. A release that looks packages up under other
+// keys (a distribution it newly supports) runs it once, so that images
+// stored before are found by the keys it now asks.
+func (s *Store) RekeyPackages(ctx context.Context, keys func(IndexedPackage) []Key) (int, error) {
+	pkgs, err := s.queryPackages(ctx, `SELECT `+packageCols+` FROM packages p ORDER BY p.id`)
+	if err != nil {
+		return 0, err
+	}
+	have := map[int64][]Key{}
+	rows, err := s.db.QueryContext(ctx, `SELECT package_id, ecosystem, name FROM package_keys`)
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	for rows.Next() {
+		var id int64
+		var k Key
+		if err := rows.Scan(&id, &k.Ecosystem, &k.Name); err != nil {
+			rows.Close()
+			return 0, s.wrap(err)
+		}
+		have[id] = append(have[id], k)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, s.wrap(err)
+	}
+	cmpKey := func(a, b Key) int {
+		return cmp.Or(strings.Compare(a.Ecosystem, b.Ecosystem), strings.Compare(a.Name, b.Name))
+	}
+	type rekey struct {
+		id   int64
+		keys []Key
+	}
+	var changed []rekey
+	for _, p := range pkgs {
+		want := slices.SortedFunc(slices.Values(keys(p)), cmpKey)
+		want = slices.Compact(want)
+		got := have[p.ID]
+		slices.SortFunc(got, cmpKey)
+		if !slices.Equal(want, got) {
+			changed = append(changed, rekey{p.ID, want})
+		}
+	}
+	if len(changed) == 0 {
+		return 0, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	defer tx.Rollback()
+	for chunk := range slices.Chunk(changed, 500) {
+		ids := make([]any, len(chunk))
+		var args []any
+		for i, r := range chunk {
+			ids[i] = r.id
+			for _, k := range r.keys {
+				args = append(args, k.Ecosystem, k.Name, r.id)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM package_keys WHERE package_id IN (`+placeholders(len(ids))+`)`), ids...); err != nil {
+			return 0, s.wrap(err)
+		}
+		for len(args) > 0 {
+			n := min(len(args)/3, 500)
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO package_keys (ecosystem, name, package_id) VALUES `+values(n, 3)+` ON CONFLICT DO NOTHING`), args[:3*n]...); err != nil {
+				return 0, s.wrap(err)
+			}
+			args = args[3*n:]
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.wrap(err)
+	}
+	return len(changed), nil
+}

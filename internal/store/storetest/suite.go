@@ -26,6 +26,7 @@ func Run(t *testing.T, b Backend) {
 	}{
 		{"ImageRoundTrip", testImageRoundTrip},
 		{"ReverseIndex", testReverseIndex},
+		{"Rekey", testRekey},
 		{"ReplaceAndDelete", testReplaceAndDelete},
 		{"PendingPostings", testPendingPostings},
 		{"ListImages", testListImages},
@@ -128,6 +129,56 @@ var (
 	zlib      = [3]string{"zlib1g", "zlib", "1:1.2.13.dfsg-1"}
 	curl      = [3]string{"curl", "curl", "7.88.1-10+deb12u5"}
 )
+
+// testRekey derives the packages' keys again with another function: the
+// packages whose keys differ get the new ones (and only them), the others
+// keep theirs, and a second pass changes nothing.
+func testRekey(t *testing.T, s *store.Store, _ *Clock) {
+	ctx := context.Background()
+	put(t, s, "sha256:a", "r/a", Inventory(1, zlib, openssl))
+	put(t, s, "sha256:b", "r/b", Inventory(0, curl))
+	names := func(k store.Key) []string {
+		t.Helper()
+		pkgs, err := s.PackagesByKey(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range pkgs {
+			out = append(out, p.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	// The new derivation: openssl's binaries also under their own name,
+	// curl under nothing, zlib as before.
+	rekey := func(p store.IndexedPackage) []store.Key {
+		switch p.SourceName {
+		case "openssl":
+			return []store.Key{{Ecosystem: "Debian:12", Name: "openssl"}, {Ecosystem: "Debian:12", Name: p.Name}, {Ecosystem: "Debian:12", Name: "openssl"}}
+		case "curl":
+			return nil
+		}
+		return []store.Key{{Ecosystem: "Debian:12", Name: p.SourceName}}
+	}
+	n, err := s.RekeyPackages(ctx, rekey)
+	if err != nil || n != 2 {
+		t.Fatalf("RekeyPackages = %d, %v; want 2 (libssl3, curl)", n, err)
+	}
+	for k, want := range map[store.Key][]string{
+		{Ecosystem: "Debian:12", Name: "openssl"}: {"libssl3"},
+		{Ecosystem: "Debian:12", Name: "libssl3"}: {"libssl3"},
+		{Ecosystem: "Debian:12", Name: "zlib"}:    {"zlib1g"},
+		{Ecosystem: "Debian:12", Name: "curl"}:    nil,
+	} {
+		if diff := cmp.Diff(want, names(k)); diff != "" {
+			t.Errorf("PackagesByKey(%v) after rekeying (-want +got):\n%s", k, diff)
+		}
+	}
+	if n, err := s.RekeyPackages(ctx, rekey); n != 0 || err != nil {
+		t.Errorf("second RekeyPackages = %d, %v; want 0", n, err)
+	}
+}
 
 func testImageRoundTrip(t *testing.T, s *store.Store, clock *Clock) {
 	ctx := context.Background()
