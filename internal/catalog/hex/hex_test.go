@@ -94,6 +94,8 @@ func TestRootfsFacts(t *testing.T) {
 				"pkg:hex/cowboy@2.10.0 /app/lib/cowboy-2.10.0/ebin/cowboy.app",
 				"pkg:hex/lager@3.9.2 /opt/relay/lib/lager-3.9.2/ebin/lager.app",
 				"pkg:hex/relay_core@1.4.0 /opt/relay/lib/relay_core-1.4.0/ebin/relay_core.app",
+				"pkg:hex/cowboy@2.12.0 /opt/rabbitmq/plugins/cowboy-2.12.0/ebin/cowboy.app",
+				"pkg:hex/ranch@2.1.0 /opt/rabbitmq/plugins/ranch-2.1.0/ebin/ranch.app",
 			},
 			not: []string{
 				"pkg:hex/shop@", "pkg:hex/relay@", // the releases' own applications
@@ -101,7 +103,7 @@ func TestRootfsFacts(t *testing.T) {
 				"pkg:hex/jiffy@", "pkg:hex/xmerl@", // OTP installations
 				"/_build/",
 			},
-			n: 28 + 16,
+			n: 28 + 18,
 		},
 	}
 	for _, tt := range tests {
@@ -157,7 +159,8 @@ func TestWants(t *testing.T) {
 		{path: "opt/relay/lib/cowboy-/ebin/cowboy.app"},
 		{path: "opt/relay/lib/cowboy/ebin/cowboy.app"},
 		{path: "opt/relay/lib/cowboy_telemetry-0.4.0/ebin/cowboy.app"},
-		{path: "opt/relay/plugins/cowboy-2.10.0/ebin/cowboy.app"},
+		{path: "opt/rabbitmq/plugins/cowboy-2.12.0/ebin/cowboy.app", release: true},
+		{path: "opt/rabbitmq/plugin/cowboy-2.12.0/ebin/cowboy.app"},
 		{path: "opt/relay/lib/cowboy-2.10.0/src/cowboy.app"},
 		{path: "opt/relay/lib/cowboy-2.10.0/ebin/.app"},
 		{path: "opt/relay/lib/cowboy-2.10.0/ebin/cowboy.app.src"},

@@ -23,7 +23,7 @@ const (
 // Release finds the Hex packages installed in built releases.
 //
 // Both `mix release` and rebar3 (relx) copy every application of a release
-// into <root>/lib/<app>-<vsn>/, its application resource file being
+// into <root>/lib/<app>-<vsn>/ (RabbitMQ: <root>/plugins/<app>-<vsn>/), its application resource file being
 // ebin/<app>.app, an Erlang term {application, App, [{vsn, "…"}, …]}. In
 // an image this is usually the only trace of the Hex dependencies, the
 // project's mix.lock or rebar.lock staying in the build stage. Each
@@ -184,7 +184,9 @@ func parseRel(data []byte) (dep, error) {
 }
 
 // splitAppPath splits <root>/lib/<app>-<vsn>/ebin/<app>.app, root being
-// empty for a lib directory at the image root. It refuses the lib
+// empty for a lib directory at the image root, or the same under a plugins
+// directory (RabbitMQ installs its plugins and their dependencies, cowboy
+// or ranch, as /opt/rabbitmq/plugins/<app>-<vsn>). It refuses the lib
 // directory of an OTP installation (<prefix>/erlang/lib) and anything
 // under an erts-* directory. It does not allocate: Wants calls it for
 // every .app file of every layer.
@@ -197,7 +199,7 @@ func splitAppPath(p string) (root, app string, ok bool) {
 	rest, ebin := cutLast(rest)
 	rest, appDir := cutLast(rest)
 	root, lib := cutLast(rest)
-	if ebin != "ebin" || lib != "lib" || len(appDir) < len(app)+2 || appDir[:len(app)] != app || appDir[len(app)] != '-' {
+	if ebin != "ebin" || (lib != "lib" && lib != "plugins") || len(appDir) < len(app)+2 || appDir[:len(app)] != app || appDir[len(app)] != '-' {
 		return "", "", false
 	}
 	if _, parent := cutLast(root); parent == "erlang" || strings.HasPrefix(p, "erts-") || strings.Contains(p, "/erts-") {
