@@ -100,6 +100,12 @@ func (db *DB) Apply(ctx context.Context, b feed.Batch, state feed.SourceState) (
 	if err != nil {
 		return feed.ApplyStats{}, fmt.Errorf("vulndb: apply %s: %w", b.Source, err)
 	}
+	if b.KEV != nil && stats.Added+stats.Modified+stats.Withdrawn > 0 {
+		// Which CVE ids of each row the catalogue names may have changed.
+		if err := w.exec(`UPDATE matches SET kev = ` + kevOfRow + ` WHERE cves IS NOT NULL`); err != nil {
+			return feed.ApplyStats{}, fmt.Errorf("vulndb: apply %s: %w", b.Source, err)
+		}
+	}
 	if stats.Added+stats.Modified+stats.Withdrawn > 0 {
 		// What lookups return may differ: readers drop what they cached.
 		if err := w.exec(`UPDATE generation SET token = random()`); err != nil {

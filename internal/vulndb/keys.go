@@ -103,10 +103,27 @@ type matchesRow struct {
 // keysChunk is how many rows writeKeys reads with one statement.
 const keysChunk = 512
 
+// kevOfRow is a matches row's kev column: the row's CVE ids that the KEV
+// catalogue names, NULL when none (migration 0004 uses the same).
+const kevOfRow = `(SELECT jsonb_group_array(c.value) FROM json_each(matches.cves) c JOIN kev k ON k.cve = c.value HAVING count(*) > 0)`
+
+// setRowKEV renews the kev column of the rows of keys (rows that do not
+// exist are skipped).
+func (w *writer) setRowKEV(keys []Key) error {
+	return w.exec(`UPDATE matches SET kev = `+kevOfRow+`
+		WHERE (ecosystem, package) IN (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)`, encodeKeys(keys, false))
+}
+
 // writeKeys applies the pending changes, each key's row read and written
 // once.
 func (w *writer) writeKeys() error {
 	keys := slices.SortedFunc(maps.Keys(w.keys.m), compareKeys)
+	// Rows written get their kev column renewed, unless the catalogue is
+	// empty (a first import before the KEV source): then it is NULL.
+	var kevs bool
+	if err := w.tx.QueryRowContext(w.ctx, `SELECT EXISTS (SELECT 1 FROM kev)`).Scan(&kevs); err != nil {
+		return err
+	}
 	var args []any
 	for len(keys) > 0 {
 		chunk := keys[:min(keysChunk, len(keys))]
@@ -140,6 +157,11 @@ func (w *writer) writeKeys() error {
 			return err
 		}
 		clear(args)
+		if kevs {
+			if err := w.setRowKEV(chunk); err != nil {
+				return err
+			}
+		}
 	}
 	w.keys = keyChanges{}
 	return nil

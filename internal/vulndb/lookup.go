@@ -66,7 +66,7 @@ const (
 // back as text, which the driver hands over with one copy instead of two.
 const affectingQuery = `
 SELECT (SELECT token FROM generation), CAST(m.data AS TEXT), COALESCE(CAST(m.groups AS TEXT), ''),
-	(SELECT json_group_array(` + kevTuple + `) FROM json_each(m.cves) c JOIN kev k ON k.cve = c.value),
+	(SELECT json_group_array(` + kevTuple + `) FROM json_each(m.kev) c JOIN kev k ON k.cve = c.value),
 	(SELECT group_concat(` + epssText + `, ';') FROM json_each(m.cves) c JOIN epss e ON e.cve = c.value)
 FROM matches m
 WHERE m.ecosystem = ? AND m.package = ?`

@@ -326,6 +326,18 @@ func TestEnrichment(t *testing.T) {
 	if diff := cmp.Diff([]advisory.KEV{log4shell}, ms[0].KEV); diff != "" {
 		t.Errorf("two-CVE match KEV (-want +got):\n%s", diff)
 	}
+	// An advisory written while the catalogue already names its CVE: its
+	// row's KEV ids are set as the row is written, not only when the
+	// catalogue changes.
+	apply(t, db, "later", true, advs(advisory.Advisory{ID: "TEST-2", Aliases: []string{"CVE-2021-44228"},
+		Affected: []advisory.Affected{{Ecosystem: "npm", Package: "written-after-kev"}}}))
+	ms, err = db.Affecting(ctx, "npm", "written-after-kev")
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("Affecting(written-after-kev) = %v, %v", ms, err)
+	}
+	if diff := cmp.Diff([]advisory.KEV{log4shell}, ms[0].KEV); diff != "" {
+		t.Errorf("KEV of a row written after the catalogue (-want +got):\n%s", diff)
+	}
 	if diff := cmp.Diff([]advisory.EPSS{epss2, epss}, ms[0].EPSS, cmpopts.SortSlices(func(a, b advisory.EPSS) bool { return a.CVE > b.CVE })); diff != "" {
 		t.Errorf("two-CVE match EPSS (-want +got):\n%s", diff)
 	}
