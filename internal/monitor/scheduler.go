@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/vigilproject/vigil/internal/images"
@@ -31,13 +32,18 @@ type Scheduler struct {
 	OnEvents func([]store.Event)
 	Logger   *slog.Logger
 
+	once    sync.Once
 	trigger chan chan error
 }
 
 // ErrUpdateRunning: another replica is updating the feeds.
 var ErrUpdateRunning = errors.New("a feed update is already running")
 
-func (s *Scheduler) init() {
+// init sets the defaults, once: Run and Trigger (an API request) may
+// call it at the same time, and must share one trigger channel.
+func (s *Scheduler) init() { s.once.Do(s.setDefaults) }
+
+func (s *Scheduler) setDefaults() {
 	if s.Interval == 0 {
 		s.Interval = time.Hour
 	}
