@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
 // compStrings shows components as "purl arch=… license=…", marking one
@@ -25,13 +27,6 @@ func compStrings(comps []component) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // pkgJSON is one entry of an SPDX packages list with the given PURLs.
@@ -165,7 +160,7 @@ func TestParseDocument(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			comps, err := parseDocument([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, compStrings(comps)); diff != "" {
@@ -214,7 +209,7 @@ func TestParseComponents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			comps, err := parseComponents([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, compStrings(comps)); diff != "" {

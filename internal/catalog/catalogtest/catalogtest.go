@@ -294,3 +294,11 @@ func Rows(pkgs []sbom.Package) []Row {
 	}
 	return out
 }
+
+// ErrString is err's message, "" for nil: for tables of wanted errors.
+func ErrString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -69,7 +69,7 @@ func TestParseInstalled(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			deps, err := parseInstalled([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, depStrings(deps)); diff != "" {
@@ -77,13 +77,6 @@ func TestParseInstalled(t *testing.T) {
 			}
 		})
 	}
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 func TestParseLock(t *testing.T) {
@@ -107,7 +100,7 @@ func TestParseLock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			deps, err := parseLock([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, depStrings(deps)); diff != "" {

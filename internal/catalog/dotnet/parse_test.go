@@ -21,13 +21,6 @@ func libStrings(libs []library) []string {
 	return out
 }
 
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
 func TestParseDeps(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -86,7 +79,7 @@ func TestParseDeps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			libs, err := parseDeps([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, libStrings(libs)); diff != "" {
@@ -131,7 +124,7 @@ func TestParseLock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			libs, err := parseLock([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, libStrings(libs)); diff != "" {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
 func depStrings(deps []dep) []string {
@@ -100,7 +102,7 @@ func TestParseMixLock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			deps, err := parseMixLock([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, depStrings(deps)); diff != "" {
@@ -188,7 +190,7 @@ func TestParseRebarLock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			deps, err := parseRebarLock([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, depStrings(deps)); diff != "" {
@@ -249,7 +251,7 @@ func TestParseApp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := parseApp([]byte(tt.in), tt.app)
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if got := d.name + "@" + d.version; err == nil && got != tt.want {
@@ -272,7 +274,7 @@ func TestParseRel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		d, err := parseRel([]byte(tt.in))
-		if got := errString(err); got != tt.wantErr {
+		if got := catalogtest.ErrString(err); got != tt.wantErr {
 			t.Errorf("%s: err = %q, want %q", tt.in, got, tt.wantErr)
 		}
 		if d.name != tt.want {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
 // show writes a term compactly for comparisons: atoms as :a, strings
@@ -66,13 +68,6 @@ func writeTerm(b *strings.Builder, t term) {
 	}
 }
 
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
 func TestParseElixir(t *testing.T) {
 	tests := []struct {
 		name, in, want, wantErr string
@@ -130,8 +125,8 @@ func TestParseElixir(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseElixir([]byte(tt.in))
-			if errString(err) != tt.wantErr {
-				t.Fatalf("err = %q, want %q", errString(err), tt.wantErr)
+			if catalogtest.ErrString(err) != tt.wantErr {
+				t.Fatalf("err = %q, want %q", catalogtest.ErrString(err), tt.wantErr)
 			}
 			if err == nil && show(got) != tt.want {
 				t.Errorf("got  %s\nwant %s", show(got), tt.want)
@@ -189,8 +184,8 @@ func TestParseErlang(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseErlang([]byte(tt.in))
-			if errString(err) != tt.wantErr {
-				t.Fatalf("err = %q, want %q", errString(err), tt.wantErr)
+			if catalogtest.ErrString(err) != tt.wantErr {
+				t.Fatalf("err = %q, want %q", catalogtest.ErrString(err), tt.wantErr)
 			}
 			var s []string
 			for _, t := range got {

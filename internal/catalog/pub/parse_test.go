@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigilproject/vigil/internal/catalog/catalogtest"
 )
 
 func depStrings(deps []dep) []string {
@@ -19,13 +21,6 @@ func depStrings(deps []dep) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // hosted writes a hosted lockfile entry as pub does.
@@ -226,7 +221,7 @@ func TestParseLock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			deps, err := parseLock([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if diff := cmp.Diff(tt.want, depStrings(deps)); diff != "" {
@@ -263,7 +258,7 @@ func TestParseLockHostile(t *testing.T) {
 			if d := time.Since(start); d > 10*time.Second {
 				t.Errorf("took %v", d)
 			}
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			if len(deps) != tt.count {
@@ -299,7 +294,7 @@ func TestParsePubspec(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := parsePubspec([]byte(tt.in))
-			if got := errString(err); got != tt.wantErr {
+			if got := catalogtest.ErrString(err); got != tt.wantErr {
 				t.Errorf("err = %q, want %q", got, tt.wantErr)
 			}
 			got := ""
@@ -333,7 +328,7 @@ func TestCacheRepository(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := cacheRepository(tt.dir)
-		if errString(err) != tt.wantErr || got != tt.want {
+		if catalogtest.ErrString(err) != tt.wantErr || got != tt.want {
 			t.Errorf("cacheRepository(%q) = %q, %v; want %q, %q", tt.dir, got, err, tt.want, tt.wantErr)
 		}
 	}
