@@ -327,7 +327,7 @@ func (s *Service) Packages(ctx context.Context, q PackageQuery) ([]PackageImages
 		if len(pkgs) == 0 {
 			return nil, nil
 		}
-		c, err := version.ParseConstraint(versionEcosystem(pkgs[0]), q.Range)
+		c, err := version.ParseConstraint(string(pkgs[0].Ecosystem), q.Range)
 		if err != nil {
 			return nil, fmt.Errorf("%w: range %q: %v", ErrBadQuery, q.Range, err)
 		}
@@ -379,42 +379,6 @@ func unescapeVersion(v string) string {
 		return u
 	}
 	return v
-}
-
-// versionEcosystem names the version scheme of an indexed package for
-// version.ParseConstraint.
-func versionEcosystem(p store.IndexedPackage) string {
-	switch p.Ecosystem {
-	case sbom.Deb:
-		return "Debian"
-	case sbom.APK:
-		return "Alpine"
-	case sbom.RPM:
-		return "Red Hat"
-	case sbom.Golang:
-		return "Go"
-	case sbom.NPM:
-		return "npm"
-	case sbom.PyPI:
-		return "PyPI"
-	case sbom.Maven:
-		return "Maven"
-	case sbom.Gem:
-		return "RubyGems"
-	case sbom.Cargo:
-		return "crates.io"
-	case sbom.Composer:
-		return "Packagist"
-	case sbom.NuGet:
-		return "NuGet"
-	case sbom.Hex:
-		return "Hex"
-	case sbom.Pub:
-		return "Pub"
-	case sbom.Bitnami:
-		return "Bitnami"
-	}
-	return string(p.Ecosystem)
 }
 
 // canonicalID spells an id as the databases do: prefixes in upper case,

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigilproject/vigil/internal/sbom"
 )
 
 func TestFor(t *testing.T) {
@@ -241,5 +243,16 @@ func TestCrossSchemeCompare(t *testing.T) {
 	got := []int{deb.Compare(rpm), rpm.Compare(deb), npm.Compare(goV), goV.Compare(npm)}
 	if diff := cmp.Diff([]int{-1, 1, 1, -1}, got); diff != "" {
 		t.Errorf("cross-scheme order (-want +got):\n%s", diff)
+	}
+}
+
+// TestForInventoryEcosystems: every ecosystem an inventory names has its
+// scheme under that name (impact queries parse ranges by it).
+func TestForInventoryEcosystems(t *testing.T) {
+	for _, e := range []sbom.Ecosystem{sbom.Deb, sbom.APK, sbom.RPM, sbom.Golang, sbom.NPM, sbom.PyPI, sbom.Maven, sbom.Gem,
+		sbom.Cargo, sbom.Composer, sbom.NuGet, sbom.Hex, sbom.Pub, sbom.Bitnami} {
+		if _, err := For(string(e)); err != nil {
+			t.Errorf("For(%q): %v", e, err)
+		}
 	}
 }
