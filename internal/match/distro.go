@@ -93,12 +93,12 @@ func distroOf(d *sbom.Distro) (*distro, string) {
 	case "wolfi", "chainguard":
 		// Rolling distributions: one advisory set, keyed on the origin
 		// package (an apk's source), with apk versions.
-		name := map[string]string{"wolfi": "Wolfi", "chainguard": "Chainguard"}[strings.ToLower(d.ID)]
+		name := rollingEcosystems[strings.ToLower(d.ID)]
 		return &distro{name: name, ecosystems: []string{name}, pkgs: sbom.APK, publisher: strings.ToLower(d.ID)}, ""
 	case "sles", "sled", "sles_sap", "sle_hpc":
 		return suse(d, major)
 	case "opensuse-leap", "opensuse-leap-micro", "opensuse-tumbleweed":
-		name := map[string]string{"opensuse-leap": "openSUSE:Leap ", "opensuse-leap-micro": "openSUSE:Leap Micro ", "opensuse-tumbleweed": "openSUSE:Tumbleweed"}[strings.ToLower(d.ID)]
+		name := openSUSEEcosystems[strings.ToLower(d.ID)]
 		if name != "openSUSE:Tumbleweed" {
 			if d.VersionID == "" {
 				return nil, fmt.Sprintf("%s release unknown (no VERSION_ID)", d.ID)
@@ -148,6 +148,18 @@ func distroOf(d *sbom.Distro) (*distro, string) {
 		return &distro{name: "AlmaLinux " + major, ecosystems: []string{"AlmaLinux:" + major}, pkgs: sbom.RPM, publisher: "almalinux"}, ""
 	}
 	return nil, fmt.Sprintf("distribution %q (%s) is not supported", d.ID, d.PrettyName)
+}
+
+// rollingEcosystems names the advisory ecosystem of rolling distributions,
+// which have no releases.
+var rollingEcosystems = map[string]string{"wolfi": "Wolfi", "chainguard": "Chainguard"}
+
+// openSUSEEcosystems gives, for an os-release ID of openSUSE, its advisory
+// ecosystem, to which the release is appended (Tumbleweed has none).
+var openSUSEEcosystems = map[string]string{
+	"opensuse-leap":       "openSUSE:Leap ",
+	"opensuse-leap-micro": "openSUSE:Leap Micro ",
+	"opensuse-tumbleweed": "openSUSE:Tumbleweed",
 }
 
 // suseProducts names, for an os-release ID of SUSE Linux Enterprise, the
